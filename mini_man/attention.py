@@ -1,0 +1,129 @@
+"""The mixed attention layer (Sec. 3.2): item similarity attention (Eq. 5-6), sequence-fusion attention
+(Eq. 7-9) and group-prototype attention (Eq. 10-12). One instance of each module per domain."""
+import math
+
+import torch
+from torch import nn
+
+from mini_man.config import MANConfig
+from mini_man.layers import MLP, FeedForwardSandwich, concat_linear, masked_softmax
+
+
+def atten(Q: torch.Tensor, K: torch.Tensor, V: torch.Tensor, key_mask: torch.Tensor) -> torch.Tensor:
+    """Eq. (9): `Atten(Q, K, V) = softmax(Q K^T / sqrt(D)) V`, padded keys excluded.
+
+    Q (B, n, D) or (n, D), K and V (B, T, D), key_mask (B, T) -> (B, n, D).
+    """
+    D = K.shape[-1]
+    scores = Q @ K.transpose(-1, -2) / math.sqrt(D)  # (B, n, T)
+    return masked_softmax(scores, key_mask.unsqueeze(1)) @ V  # (B, n, D)
+
+
+class CrossAttention(nn.Module):
+    """Eq. (8): `CA(X, Y) = Atten(X W^Q, Y W^K, Y W^V)`, with `W^Q, W^K, W^V` in R^{D x D} (no bias, as printed)."""
+
+    def __init__(self, D: int):
+        super().__init__()
+        self.W_Q = nn.Linear(D, D, bias=False)
+        self.W_K = nn.Linear(D, D, bias=False)
+        self.W_V = nn.Linear(D, D, bias=False)
+
+    def forward(self, X: torch.Tensor, Y: torch.Tensor, key_mask: torch.Tensor) -> torch.Tensor:
+        """Eq. (8). X (B, n, D) or (n, D) queries, Y (B, T, D) keys/values, key_mask (B, T) -> (B, n, D)."""
+        return atten(self.W_Q(X), self.W_K(Y), self.W_V(Y), key_mask)
+
+
+class ItemSimilarityAttention(nn.Module):
+    """Eq. (5)-(6): weigh the history's items by their similarity to the target item.
+
+    Paper: `F^A = MLP(M_{i_{t+1}} || E^A + E^{A_g})`. The target embedding has no domain superscript: here it is
+    the shared table's target vector, as in the official code. Official code: a DIN-style scorer
+    `[KW, q, KW - q, KW * q]` with BatchNorm; here: the MLP on the concatenation that the paper prints
+    (sizes [32, 16] for Amazon, A.5).
+    """
+
+    def __init__(self, cfg: MANConfig):
+        super().__init__()
+        self.mlp = MLP((2 * cfg.D, *cfg.isa_hidden, 1))
+
+    def forward(self, M_t: torch.Tensor, E_X: torch.Tensor, E_Xg: torch.Tensor, mask: torch.Tensor):
+        """M_t (B, C, D) target vectors of C candidates; E_X, E_Xg (B, T, D); mask (B, T).
+
+        Returns `e^{X_i}` (B, C, D) = sum_t E^{X_i}_t (Eq. 6 then the pooling of Eq. 14) and the weights
+        softmax(F^X) (B, C, T). The first MLP layer is split into a target part and a history part so the history
+        part is computed once per history, not once per candidate (same numbers as the concatenation).
+        """
+        H = E_X + E_Xg  # (B, T, D)
+        first, *rest = self.mlp.layers
+        h = concat_linear(first, [M_t.unsqueeze(2), H.unsqueeze(1)])  # (B, C, T, h1)
+        for layer in rest:
+            h = layer(torch.relu(h))
+        F_X = h.squeeze(-1)  # (B, C, T)  Eq. (5)
+        alpha = masked_softmax(F_X, mask.unsqueeze(1))  # (B, C, T), zero at padding
+        e_Xi = alpha @ H  # (B, C, D)  Eq. (6) summed over t: E^{X_i}_t = alpha_t (E^X + E^{X_g})_t
+        return e_Xi, alpha
+
+
+class SequenceFusionAttention(nn.Module):
+    """Eq. (7)-(9): `S^{A_s} = MLP(CA(S^A, S^{A_g}) + S^A)`, the local sequence attending to the global one.
+
+    Appendix A.3: back-propagation of S^A and S^{A_g} is stopped here. Paper: no mask. Here: padded global
+    positions are excluded as keys, and no causal mask -- every item of the history precedes the target, so
+    nothing leaks (the official code is causal).
+    """
+
+    def __init__(self, cfg: MANConfig):
+        super().__init__()
+        self.CA = CrossAttention(cfg.D)
+        self.mlp = FeedForwardSandwich(cfg.D)
+
+    def forward(self, S_X: torch.Tensor, S_Xg: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Eq. (7). S_X, S_Xg (B, T, D), mask (B, T) -> S^{X_s} (B, T, D), zero at padding."""
+        S_X, S_Xg = S_X.detach(), S_Xg.detach()  # A.3: stop-gradient into the encoders
+        S_Xs = self.mlp(self.CA(S_X, S_Xg, mask) + S_X)  # (B, T, D)
+        return S_Xs * mask.unsqueeze(-1)
+
+
+class GroupPrototypeAttention(nn.Module):
+    """Eq. (10)-(12): relevance of the user to each of N_g groups, and prototypes read against the history.
+
+    Everything here is per domain; the prototypes `G` (N_g, D) are passed in because they are shared by both
+    domains (Sec. 3.2.3). Appendix A.3: back-propagation of S^A is stopped here.
+    """
+
+    def __init__(self, cfg: MANConfig):
+        super().__init__()
+        self.W_P = nn.Parameter(torch.empty(cfg.num_groups, cfg.max_len))  # W^P_X: (N_g, T)
+        nn.init.xavier_uniform_(self.W_P)
+        # Paper: "MLP" in Eq. (10). Official code: two linear layers without activation. Here: D -> D -> 1, ReLU.
+        self.mlp_C = MLP((cfg.D, cfg.D, 1))
+        self.CA = CrossAttention(cfg.D)
+        self.mlp_G = FeedForwardSandwich(cfg.D)
+
+    def relevance(self, S_X: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Eq. (10): `C^X = MLP(W^P_X S^X)`. S_X (B, T, D), mask (B, T) -> C^X (B, N_g).
+
+        Padded rows of S^X are zeroed first, so they add nothing to the time pooling `W^P S^X`.
+        """
+        T = S_X.shape[1]
+        S = S_X.detach() * mask.unsqueeze(-1)  # (B, T, D); A.3 stop-gradient
+        pooled = self.W_P[:, -T:] @ S  # (B, N_g, D)
+        return self.mlp_C(pooled).squeeze(-1)  # (B, N_g)
+
+    def prototypes(self, G: torch.Tensor, S_X: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Eq. (11): `G^X = MLP(CA(G, S^X))`. G (N_g, D), S_X (B, T, D) -> G^X (B, N_g, D).
+
+        Official code: no W^Q on G, and a causal mask that lets prototype k see positions <= k only (a bug,
+        notes §4.3). Here: Eq. (8) as printed, every real position visible to every prototype.
+        """
+        return self.mlp_G(self.CA(G, S_X.detach(), mask))  # (B, N_g, D)
+
+    def forward(self, G: torch.Tensor, S_X: torch.Tensor, mask: torch.Tensor):
+        """Eq. (12): `G^{X_u} = softmax(C^X) * G^X`, pooled over groups to `g^{X_u}` (Eq. 14).
+
+        Returns g^{X_u} (B, D) and the group weights softmax(C^X) (B, N_g). Paper: `g = sum_k G^{X_u}_k`
+        ("average pooling"); the softmax weights sum to 1, so the sum is already a weighted average.
+        """
+        w = torch.softmax(self.relevance(S_X, mask), dim=-1)  # (B, N_g)
+        G_Xu = w.unsqueeze(-1) * self.prototypes(G, S_X, mask)  # (B, N_g, D)
+        return G_Xu.sum(1), w  # (B, D), (B, N_g)

@@ -1,0 +1,91 @@
+"""One configuration for the model: `MANConfig`, with the paper's Amazon settings as defaults.
+
+Sizes follow the paper's appendix A.5 and Sec. 4.1.3 (Amazon): item embedding 16 + domain embedding 4 = D = 20,
+T = 20, ISA MLP [32, 16], prediction MLP [20, 10]. The model variants of the experiments (Table 2, Table 3,
+Fig. 3) are the same model with parts switched off; `variant(name)` names them.
+"""
+from dataclasses import dataclass, replace
+
+BACKBONES = ("sasrec", "gru4rec")
+LOSSES = ("bce", "softmax")
+DISENTANGLE_FORMS = ("bounded", "printed")
+
+
+@dataclass(frozen=True)
+class MANConfig:
+    """Hyper-parameters of MAN (paper Sec. 4.1.3 and appendix A.5, Amazon column)."""
+
+    item_dim: int = 16  # item embedding size (A.5, Amazon)
+    domain_dim: int = 4  # domain embedding concatenated to every item embedding (A.3, A.5)
+    max_len: int = 20  # T: the most recent T history items are kept (Sec. 4.1.3)
+    num_groups: int = 5  # N_g: Fig. 5 finds 5 best on Amazon (the official code's flag says 10)
+    n_blocks: int = 2  # SASRec blocks (official sasrec.yaml)
+    n_heads: int = 1  # attention heads in SASRec blocks (official code)
+    isa_hidden: tuple = (32, 16)  # MLP of item similarity attention, Eq. (5) (A.5, Amazon)
+    pred_hidden: tuple = (20, 10)  # prediction MLPs, Eq. (14)-(15) (Sec. 4.1.3, Amazon)
+    backbone: str = "sasrec"  # Encoder / Encoder_g of Eq. (3)-(4): "sasrec" or "gru4rec" (Fig. 3)
+
+    # Which parts exist. MAN has all of them; the baselines and ablations switch some off.
+    use_local: bool = True  # domain-specific branch: M^X, P^X, Encoder, local MLP
+    use_global: bool = True  # cross-domain branch: M, P, Encoder_g, MLP_g
+    use_isa: bool = True  # item similarity attention, Eq. (5)-(6)
+    use_sfa: bool = True  # sequence-fusion attention, Eq. (7)-(9)
+    use_gpa: bool = True  # group-prototype attention, Eq. (10)-(13)
+    share_across_domains: bool = True  # False = `man-local`: every "shared" module is built once per domain
+
+    # Objective, Eq. (13) and (16)-(18).
+    loss: str = "bce"  # "bce": Eq. (16)-(17) per candidate; "softmax": official code, CE over the 1+K candidates
+    disentangle: str = "bounded"  # Eq. (13): "bounded" (row-normalised G, the default) or "printed"
+    lambda_g: float = 1e-3  # lambda_g of Eq. (13)
+    lambda_l2: float = 1e-5  # lambda^A = lambda^B of Eq. (18); the paper searches {1e-7, 1e-5, 1e-3}
+
+    @property
+    def D(self) -> int:
+        """Width of every item/sequence vector: item embedding ++ domain embedding (A.3)."""
+        return self.item_dim + self.domain_dim
+
+    def __post_init__(self):
+        checks = [
+            (self.backbone in BACKBONES, f"backbone must be one of {BACKBONES}, got {self.backbone!r}"),
+            (self.loss in LOSSES, f"loss must be one of {LOSSES}, got {self.loss!r}"),
+            (self.disentangle in DISENTANGLE_FORMS,
+             f"disentangle must be one of {DISENTANGLE_FORMS}, got {self.disentangle!r}"),
+            (self.use_local or self.use_global, "at least one of use_local / use_global must be on"),
+            (self.use_local or not (self.use_isa or self.use_sfa or self.use_gpa),
+             "ISA, SFA and GPA feed the local prediction layer: they need use_local"),
+            (self.use_global or not (self.use_isa or self.use_sfa),
+             "ISA and SFA mix local and global sequences: they need use_global"),
+            (min(self.item_dim, self.domain_dim, self.max_len, self.num_groups, self.n_blocks, self.n_heads) >= 1,
+             "sizes (item_dim, domain_dim, max_len, num_groups, n_blocks, n_heads) must be >= 1"),
+            (self.D % self.n_heads == 0, f"D = {self.D} must be divisible by n_heads = {self.n_heads}"),
+            (self.lambda_g >= 0 and self.lambda_l2 >= 0, "lambda_g and lambda_l2 must be >= 0"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+
+
+# The models of the experiments, as switches on MANConfig.
+# single / gru4rec: the local branch alone = a single-domain SASRec / GRU4Rec per domain (Table 2, Fig. 3 "Single").
+# shared: the global branch alone, one backbone trained on both domains (Fig. 3 "Shared").
+# man-no-*: the ablations of Table 3. man-gru4rec: MAN on a GRU4Rec backbone (Fig. 3 "Cross").
+# man-local: MAN's architecture with nothing shared across domains -- the control for transfer.
+_PLAIN = dict(use_isa=False, use_sfa=False, use_gpa=False)
+VARIANTS = {
+    "man": {},
+    "single": dict(use_global=False, **_PLAIN),
+    "shared": dict(use_local=False, **_PLAIN),
+    "gru4rec": dict(use_global=False, backbone="gru4rec", **_PLAIN),
+    "man-gru4rec": dict(backbone="gru4rec"),
+    "man-no-isa": dict(use_isa=False),
+    "man-no-sfa": dict(use_sfa=False),
+    "man-no-gpa": dict(use_gpa=False),
+    "man-local": dict(share_across_domains=False),
+}
+
+
+def variant(name: str, **overrides) -> MANConfig:
+    """The `MANConfig` of a named model (see `VARIANTS`), with optional overrides (e.g. `num_groups=10`)."""
+    if name not in VARIANTS:
+        raise ValueError(f"unknown model {name!r}; choose from {', '.join(VARIANTS)}")
+    return replace(MANConfig(), **{**VARIANTS[name], **overrides})

@@ -1,0 +1,83 @@
+"""Sequence encoders, Eq. (3)-(4): `S^X = Encoder(E^X)` (one per domain), `S^{X_g} = Encoder_g(E^{X_g})` (shared).
+
+Both backbones take `E` (B, T, D) and `mask` (B, T) and return `S` (B, T, D), zero at padded positions, where
+`S_t` depends only on items up to t (causal). Histories are right-aligned (newest item at t = T).
+"""
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mini_man.config import MANConfig
+from mini_man.layers import MLP
+
+
+class SASRecBlock(nn.Module):
+    """One SASRec block: causal multi-head self-attention and a point-wise FFN, each pre-LayerNorm + residual."""
+
+    def __init__(self, D: int, n_heads: int):
+        super().__init__()
+        self.n_heads = n_heads
+        self.norm_attn = nn.LayerNorm(D)
+        self.qkv = nn.Linear(D, 3 * D)  # W^Q, W^K, W^V in one matrix
+        self.norm_ffn = nn.LayerNorm(D)
+        self.ffn = MLP((D, D, D))
+
+    def forward(self, x: torch.Tensor, attn_mask: torch.Tensor) -> torch.Tensor:
+        B, T, D = x.shape
+        q, k, v = self.qkv(self.norm_attn(x)).split(D, dim=-1)  # 3 x (B, T, D)
+        q, k, v = (z.view(B, T, self.n_heads, D // self.n_heads).transpose(1, 2) for z in (q, k, v))  # (B, h, T, D/h)
+        a = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask)  # (B, h, T, D/h)
+        x = x + a.transpose(1, 2).reshape(B, T, D)  # (B, T, D)
+        return x + self.ffn(self.norm_ffn(x))
+
+
+class SASRecEncoder(nn.Module):
+    """SASRec (Kang & McAuley, 2018), the backbone of the paper's Table 2 on Micro Video: Eq. (3)-(4)."""
+
+    def __init__(self, cfg: MANConfig):
+        super().__init__()
+        self.blocks = nn.ModuleList(SASRecBlock(cfg.D, cfg.n_heads) for _ in range(cfg.n_blocks))
+        self.norm = nn.LayerNorm(cfg.D)
+
+    def forward(self, E: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """E (B, T, D), mask (B, T) -> S (B, T, D)."""
+        T = E.shape[1]
+        causal = torch.ones(T, T, dtype=torch.bool, device=E.device).tril()  # (T, T): query t sees keys <= t
+        eye = torch.eye(T, dtype=torch.bool, device=E.device)
+        # Keys must be causal and real; every query also sees itself, so a padded query's row is never empty
+        # (its output is zeroed below anyway).
+        attn_mask = ((causal & mask[:, None, :]) | eye).unsqueeze(1)  # (B, 1, T, T)
+        m = mask.unsqueeze(-1)  # (B, T, 1)
+        x = E * m
+        for block in self.blocks:
+            x = block(x, attn_mask) * m  # padded positions are reset after every block
+        return self.norm(x) * m  # (B, T, D)
+
+
+class GRU4RecEncoder(nn.Module):
+    """GRU4Rec (Hidasi et al., 2016): `S_t` = GRU hidden state after item t. The same interface as SASRec,
+    so MAN can run on it (Fig. 3, "MAN is model-agnostic")."""
+
+    def __init__(self, cfg: MANConfig):
+        super().__init__()
+        self.gru = nn.GRU(cfg.D, cfg.D, batch_first=True)
+
+    def forward(self, E: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """E (B, T, D), mask (B, T) -> S (B, T, D). Padding is on the left, so shift each history to start at
+        t = 0, run the GRU over its real length only, then shift back."""
+        B, T, D = E.shape
+        lengths = mask.sum(1)  # (B,)
+        shift = (T - lengths).unsqueeze(1)  # (B, 1)
+        t = torch.arange(T, device=E.device).unsqueeze(0)  # (1, T)
+        to_left = ((t + shift) % T).unsqueeze(-1).expand(B, T, D)  # (B, T, D): left-aligned position -> source
+        packed = nn.utils.rnn.pack_padded_sequence(
+            E.gather(1, to_left), lengths.clamp(min=1).cpu(), batch_first=True, enforce_sorted=False)
+        out, _ = self.gru(packed)
+        H, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=T)  # (B, T, D) left-aligned
+        to_right = ((t - shift) % T).unsqueeze(-1).expand(B, T, D)  # (B, T, D)
+        return H.gather(1, to_right) * mask.unsqueeze(-1)  # (B, T, D) right-aligned
+
+
+def make_encoder(cfg: MANConfig) -> nn.Module:
+    """The backbone named by `cfg.backbone` ("Encoder" / "Encoder_g" of Eq. (3)-(4))."""
+    return {"sasrec": SASRecEncoder, "gru4rec": GRU4RecEncoder}[cfg.backbone](cfg)

@@ -1,0 +1,73 @@
+"""Small building blocks used by several equations: MLPs, masked softmax and masked pooling.
+
+Masks are `(B, T)` bool tensors, True at real (non-padding) positions.
+"""
+import torch
+from torch import nn
+
+NEG_INF = -1e9  # added to masked scores before a softmax (finite, so fully masked rows give no NaN)
+
+
+def masked_softmax(scores: torch.Tensor, mask: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    """Softmax of `scores` over `dim`, with weight exactly 0 where `mask` is False."""
+    weights = torch.softmax(scores.masked_fill(~mask, NEG_INF), dim=dim)
+    return weights * mask  # rows with no valid entry become all-zero instead of uniform
+
+
+def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of `x` (B, T, D) over the valid positions of `mask` (B, T) -> (B, D).
+
+    Paper Eq. (14)-(15): `s^A = sum_t S^A_t`, "which denotes average pooling". Here: the mean over real items,
+    so padding never counts (the official code does the same).
+    """
+    m = mask.unsqueeze(-1).to(x.dtype)  # (B, T, 1)
+    return (x * m).sum(1) / m.sum(1).clamp(min=1.0)  # (B, D)
+
+
+class MLP(nn.Module):
+    """Linear -> ReLU -> ... -> Linear. `sizes = (in, hidden..., out)`; ReLU as in appendix A.5."""
+
+    def __init__(self, sizes: tuple):
+        super().__init__()
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for i, layer in enumerate(self.layers):
+            x = layer(x)
+            if i < len(self.layers) - 1:
+                x = torch.relu(x)
+        return x
+
+
+def concat_linear(layer: nn.Linear, parts: list) -> torch.Tensor:
+    """`layer(cat(parts, -1))` without building the concatenation.
+
+    A linear map of a concatenation is the sum of linear maps of its parts, so a part shaped (B, 1, d) that is
+    the same for every candidate (a history summary) is multiplied once, not once per candidate, and broadcast
+    against parts shaped (B, C, d). Used for the first layer of every MLP that mixes history and candidate.
+    """
+    out, start = layer.bias, 0
+    for p in parts:
+        out = out + p @ layer.weight[:, start:start + p.shape[-1]].T
+        start += p.shape[-1]
+    assert start == layer.in_features, f"parts have {start} features, the layer expects {layer.in_features}"
+    return out
+
+
+class FeedForwardSandwich(nn.Module):
+    """The "MLP" of Eq. (7) and (11) for the SASRec backbone.
+
+    Appendix A.3: "MLP for SASRec backbone is a MLP layer sandwiched [by] two normalization layers".
+    Paper: no more detail. Here: LayerNorm -> point-wise FFN (D -> D -> D, ReLU) with a residual -> LayerNorm,
+    as in the official code's LN + FFN + residual blocks.
+    """
+
+    def __init__(self, D: int):
+        super().__init__()
+        self.norm_in = nn.LayerNorm(D)
+        self.ffn = MLP((D, D, D))
+        self.norm_out = nn.LayerNorm(D)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.norm_in(x)
+        return self.norm_out(h + self.ffn(h))
