@@ -104,3 +104,12 @@ def test_bad_config_is_refused_with_a_clear_message():
         variant("man", backbone="lstm")
     with pytest.raises(ValueError, match="use_global"):
         variant("single", use_sfa=True)
+
+
+def test_pooling_averages_over_real_items_only():
+    """Eq. (14)-(15) pooling: "average pooling" over the history's items, padding excluded."""
+    from mini_man.layers import masked_mean
+
+    S = torch.tensor([[[9.0], [9.0], [1.0], [3.0]]])  # padded rows hold garbage
+    mask = torch.tensor([[False, False, True, True]])
+    assert masked_mean(S, mask).item() == pytest.approx(2.0)
