@@ -3,7 +3,7 @@ import math
 
 import torch
 
-from conftest import make_batch, make_model
+from tiny import make_batch, make_model
 from mini_man.attention import (CrossAttention, GroupPrototypeAttention, ItemSimilarityAttention,
                                 SequenceFusionAttention, atten)
 from mini_man.config import MANConfig

@@ -1,7 +1,7 @@
 """Eq. (1)-(2): local and global item + domain + position embeddings."""
 import torch
 
-from conftest import make_batch, make_model
+from tiny import make_batch, make_model
 from mini_man.embeddings import DOMAIN_INDEX, local_and_global_embeddings
 
 

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from conftest import make_model
+from tiny import make_model
 from mini_man.config import MANConfig
 from mini_man.encoders import GRU4RecEncoder, SASRecEncoder
 

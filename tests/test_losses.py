@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from conftest import make_batch, make_model
+from tiny import make_batch, make_model
 from mini_man.losses import disentanglement_loss, domain_objective, l2_penalty, likelihood_loss
 
 

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from conftest import make_batch, make_model
+from tiny import make_batch, make_model
 from mini_man.config import VARIANTS, variant
 from mini_man.layers import concat_linear
 

@@ -1,0 +1,53 @@
+"""Notebook hygiene without a kernel: stored outputs exist, ran top to bottom, nothing volatile is stored."""
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+VOLATILE = [r"0x[0-9a-f]{6,}", r"/tmp/ipykernel_", r"/work/", r"/home/", r"/root/", r"site-packages", r"cuda"]
+
+
+def code_cells(path):
+    return [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+
+
+def test_sanitize_patterns_parse():
+    spec = importlib.util.spec_from_file_location("root_conftest", ROOT / "conftest.py")
+    root_conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(root_conftest)
+    assert len(root_conftest.SANITIZE_PATTERNS) == 2
+    for regex, replacement in root_conftest.SANITIZE_PATTERNS:
+        assert re.sub(regex, replacement, "at 0x7f3a2b1c") in ("at 0xADDRESS", "at 0x7f3a2b1c")
+        re.compile(regex)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_was_executed_top_to_bottom_with_python3(path):
+    nb = json.loads(path.read_text())
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    counts = [c["execution_count"] for c in code_cells(path)]
+    assert counts == list(range(1, len(counts) + 1)), "re-run the notebook top to bottom (tools/run_notebooks.py)"
+    assert any(c["outputs"] for c in code_cells(path))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_outputs_hold_nothing_volatile(path):
+    for cell in code_cells(path):
+        for out in cell["outputs"]:
+            assert out.get("name") != "stderr", f"stderr output (a warning?) in {path.name}: {out.get('text')}"
+            assert out["output_type"] != "error" or "raises-exception" in cell["metadata"].get("tags", [])
+            text = "".join(out.get("text", [])) + "".join(out.get("data", {}).get("text/plain", []))
+            for pattern in VOLATILE:
+                assert not re.search(pattern, text), f"{pattern!r} in an output of {path.name}"
+        assert "execution" not in cell["metadata"], "timestamps in cell metadata: run tools/run_notebooks.py"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_defines_no_model_of_its_own(path):
+    for cell in code_cells(path):
+        assert not re.search(r"class \w+\((torch\.)?nn\.Module\)", "".join(cell["source"])), \
+            f"{path.name} defines an nn.Module: import it from mini_man instead"

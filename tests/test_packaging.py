@@ -1,0 +1,37 @@
+"""The one tested pin set (requirements.txt) and the conda description (environment.yml) must agree."""
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pins(lines):
+    out = {}
+    for line in lines:
+        line = line.split("#")[0].strip().lstrip("- ").strip()
+        m = re.fullmatch(r"([A-Za-z0-9_.\-]+)==([\w.]+)", line)
+        if m:
+            out[m.group(1).lower()] = m.group(2)
+    return out
+
+
+def test_environment_yml_pins_exactly_the_requirements():
+    req = pins((ROOT / "requirements.txt").read_text().splitlines())
+    env_text = (ROOT / "environment.yml").read_text()
+    env = pins(env_text.splitlines())
+    assert req == env
+    assert req["torch"] == "2.13.0"
+    assert re.search(r"^\s*- -e \.\s*$", env_text, re.M), "environment.yml must pip-install the repo itself"
+
+
+def test_pyproject_lists_every_runtime_dependency_that_is_pinned():
+    text = (ROOT / "pyproject.toml").read_text().split("[project]", 1)[1].split("[tool.", 1)[0]
+    declared = {m.lower() for m in re.findall(r'"([A-Za-z0-9_.\-]+)\s*>=', text)}
+    req = pins((ROOT / "requirements.txt").read_text().splitlines())
+    assert declared == set(req), f"pyproject and requirements.txt differ: {declared ^ set(req)}"
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (ROOT / ".ci" / "run").read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert "pytest --nbval" in ci and "pytest --nbval" in readme
