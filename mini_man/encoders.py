@@ -1,4 +1,5 @@
-"""Sequence encoders, Eq. (3)-(4): `S^X = Encoder(E^X)` (one per domain), `S^{X_g} = Encoder_g(E^{X_g})` (shared).
+"""Sequence encoders: Eq. (3) `S^X = Encoder(E^X)` (one per domain) and Eq. (4) `S^{X_g} = Encoder_g(E^{X_g})`
+(one module shared by both domains).
 
 Both backbones take `E` (B, T, D) and `mask` (B, T) and return `S` (B, T, D), zero at padded positions, where
 `S_t` depends only on items up to t (causal). Histories are right-aligned (newest item at t = T).
