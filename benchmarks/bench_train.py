@@ -1,0 +1,116 @@
+"""Training throughput of MAN and its SASRec baseline (`single`), measured in the same run.
+
+One instance = one history plus its 1 + K candidates. A step = forward + backward + Adam step on one domain's
+batch, as in training. Reported: the median over repeats after warm-up, instances per second, the ratio
+man/single, seconds per step with K = 1 and K = 9 (for `man`, and for `man-no-isa`: ISA is the only part that runs
+per candidate), and the peak resident memory.
+
+    python benchmarks/bench_train.py                     # both settings, 2 threads
+    python benchmarks/bench_train.py --out bench.json --profile
+
+Settings: "amazon" = the paper's Amazon setup (T = 20, D = 16 + 4, K = 9, the processed release's 66,161 items
+split over the two domains); "microvideo" = T = 250, D = 32 + 8, ISA MLP [80, 40], prediction MLP [100, 64]
+(Sec. 4.1.3, A.5), at a smaller batch than the paper's 200 so the run stays short on a CPU.
+"""
+import argparse
+import json
+import resource
+import statistics
+import time
+
+import torch
+
+from mini_man.config import variant
+from mini_man.model import MAN
+
+SETTINGS = {
+    "amazon": dict(batch=256, n_items={"A": 26_000, "B": 40_162}, n_global=66_161,
+                   cfg=dict(item_dim=16, domain_dim=4, max_len=20)),
+    "microvideo": dict(batch=64, n_items={"A": 20_000, "B": 20_000}, n_global=36_000,
+                       cfg=dict(item_dim=32, domain_dim=8, max_len=250, isa_hidden=(80, 40), pred_hidden=(100, 64))),
+}
+
+
+def build(name: str, setting: dict, seed: int = 0) -> MAN:
+    torch.manual_seed(seed)
+    nA, nB, nG = setting["n_items"]["A"], setting["n_items"]["B"], setting["n_global"]
+    global_ids = {"A": torch.arange(nA), "B": torch.cat([torch.zeros(1, dtype=torch.long), torch.arange(nG - nB + 1, nG)])}
+    return MAN(variant(name, **setting["cfg"]), setting["n_items"], nG, global_ids)
+
+
+def seconds_per_step(model: MAN, setting: dict, K: int, repeats: int, warmup: int = 3) -> float:
+    """Median wall-clock seconds of one training step on a domain-A batch with 1 + K candidates."""
+    B, T, n = setting["batch"], setting["cfg"]["max_len"], setting["n_items"]["A"]
+    g = torch.Generator().manual_seed(0)
+    hist = torch.randint(1, n, (B, T), generator=g)
+    lengths = torch.randint(1, T + 1, (B,), generator=g)
+    hist[torch.arange(T).expand(B, T) < (T - lengths).unsqueeze(1)] = 0  # right-aligned, varied lengths
+    cand = torch.randint(1, n, (B, 1 + K), generator=g)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    times = []
+    for i in range(warmup + repeats):
+        start = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        model.objective("A", model("A", hist, cand)).backward()
+        opt.step()
+        if i >= warmup:
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def run_setting(name: str, repeats: int) -> dict:
+    setting = SETTINGS[name]
+    B = setting["batch"]
+    man, single, no_isa = (build(m, setting) for m in ("man", "single", "man-no-isa"))
+    r = {"batch": B, "T": setting["cfg"]["max_len"],
+         "D": setting["cfg"]["item_dim"] + setting["cfg"]["domain_dim"], "K": 9}
+    r["man_per_s"] = B / seconds_per_step(man, setting, 9, repeats)
+    r["single_per_s"] = B / seconds_per_step(single, setting, 9, repeats)
+    r["man_over_single_cost"] = r["single_per_s"] / r["man_per_s"]
+    r["k1_seconds"] = seconds_per_step(man, setting, 1, repeats)
+    r["k9_seconds"] = seconds_per_step(man, setting, 9, repeats)
+    r["k9_over_k1"] = r["k9_seconds"] / r["k1_seconds"]
+    r["no_isa_k9_over_k1"] = seconds_per_step(no_isa, setting, 9, repeats) / seconds_per_step(no_isa, setting, 1, repeats)
+    return r
+
+
+def profile_step(repeats: int = 5) -> str:
+    """torch.profiler table of `man` training steps at the Amazon setting (self CPU time, top 15 ops)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    model = build("man", SETTINGS["amazon"])
+    seconds_per_step(model, SETTINGS["amazon"], 9, repeats=1)
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        seconds_per_step(model, SETTINGS["amazon"], 9, repeats=repeats, warmup=0)
+    return prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads (default 2)")
+    parser.add_argument("--repeats", type=int, default=10, help="timed steps per measurement (median)")
+    parser.add_argument("--settings", default="amazon,microvideo", help="comma-separated: amazon, microvideo")
+    parser.add_argument("--out", help="write the results as JSON here")
+    parser.add_argument("--profile", action="store_true", help="also print a torch.profiler table of `man`")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    results = {name: run_setting(name, args.repeats) for name in args.settings.split(",")}
+    results["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    results["threads"] = torch.get_num_threads()
+    print(f"{'setting':<11} {'batch':>5} {'man/s':>8} {'single/s':>9} {'cost ratio':>10} "
+          f"{'K=1 s':>8} {'K=9 s':>8} {'K9/K1':>6} {'K9/K1 no ISA':>12}")
+    for name in args.settings.split(","):
+        r = results[name]
+        print(f"{name:<11} {r['batch']:>5} {r['man_per_s']:>8.0f} {r['single_per_s']:>9.0f} "
+              f"{r['man_over_single_cost']:>10.2f} {r['k1_seconds']:>8.4f} {r['k9_seconds']:>8.4f} "
+              f"{r['k9_over_k1']:>6.2f} {r['no_isa_k9_over_k1']:>12.2f}")
+    print(f"peak RSS {results['peak_rss_mb']:.0f} MB, {results['threads']} threads")
+    if args.profile:
+        print(profile_step())
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump(results, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
