@@ -31,21 +31,23 @@ SETTINGS = {
 }
 
 
-def build(name: str, setting: dict, seed: int = 0) -> MAN:
+def build(name: str, setting: dict, seed: int = 0, device: str = "cpu") -> MAN:
     torch.manual_seed(seed)
     nA, nB, nG = setting["n_items"]["A"], setting["n_items"]["B"], setting["n_global"]
     global_ids = {"A": torch.arange(nA), "B": torch.cat([torch.zeros(1, dtype=torch.long), torch.arange(nG - nB + 1, nG)])}
-    return MAN(variant(name, **setting["cfg"]), setting["n_items"], nG, global_ids)
+    return MAN(variant(name, **setting["cfg"]), setting["n_items"], nG, global_ids).to(device)
 
 
 def seconds_per_step(model: MAN, setting: dict, K: int, repeats: int, warmup: int = 3) -> float:
     """Median wall-clock seconds of one training step on a domain-A batch with 1 + K candidates."""
     B, T, n = setting["batch"], setting["cfg"]["max_len"], setting["n_items"]["A"]
+    device = next(model.parameters()).device
     g = torch.Generator().manual_seed(0)
     hist = torch.randint(1, n, (B, T), generator=g)
     lengths = torch.randint(1, T + 1, (B,), generator=g)
     hist[torch.arange(T).expand(B, T) < (T - lengths).unsqueeze(1)] = 0  # right-aligned, varied lengths
     cand = torch.randint(1, n, (B, 1 + K), generator=g)
+    hist, cand = hist.to(device), cand.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     times = []
     for i in range(warmup + repeats):
@@ -53,6 +55,8 @@ def seconds_per_step(model: MAN, setting: dict, K: int, repeats: int, warmup: in
         opt.zero_grad(set_to_none=True)
         model.objective("A", model("A", hist, cand)).backward()
         opt.step()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
         if i >= warmup:
             times.append(time.perf_counter() - start)
     return statistics.median(times)
