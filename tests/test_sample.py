@@ -1,0 +1,127 @@
+"""The generated sample: byte-identical regeneration, the real format, the target statistics, the planted premise."""
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mini_man import data
+from mini_man.sample import FILES, END_DAY, generate, main, tables
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+SAMPLE = DATA / "sample"
+
+
+@pytest.fixture(scope="module")
+def stats():
+    return data.describe(SAMPLE / FILES[0], SAMPLE / FILES[1])
+
+
+def read(name):
+    return pd.read_csv(SAMPLE / name, header=None, names=data.COLUMNS, dtype={"user": str, "item": str})
+
+
+def test_regenerating_gives_the_committed_files_byte_for_byte(tmp_path):
+    main(["--out", str(tmp_path), "--seed", "0"])
+    made = sorted(p.name for p in tmp_path.iterdir())
+    assert made == sorted(p.name for p in SAMPLE.glob("*.csv"))
+    for name in made:
+        assert (tmp_path / name).read_bytes() == (SAMPLE / name).read_bytes(), name
+
+
+def test_committed_data_files_stay_under_3_mb():
+    assert sum(p.stat().st_size for p in DATA.rglob("*") if p.is_file()) < 3_000_000
+
+
+def test_files_are_in_the_real_amazon_format():
+    for name in (FILES[0], FILES[1], "toys_control.csv"):
+        text = (SAMPLE / name).read_text()
+        assert not text.startswith("user") and text.endswith("\n")
+        df = read(name)
+        assert df["user"].str.fullmatch(r"A[0-9A-Z]{13}").all()
+        assert df["item"].str.fullmatch(r"0\d{9}|B00[0-9A-Z]{7}").all()
+        assert df["item"].str.startswith("0").mean() > 0.2  # leading zeros present
+        assert set(df["rating"]) == {1.0, 2.0, 3.0, 4.0, 5.0}
+        assert re.fullmatch(r"A[0-9A-Z]{13},\w{10},[1-5]\.0,\d{10}", text.splitlines()[0])
+        assert (df["timestamp"] % 86400 == 0).all() and df["timestamp"].max() == END_DAY * 86400
+        assert df["timestamp"].max() - df["timestamp"].min() >= 2 * 365 * 86400
+        assert not df.duplicated(["user", "item"]).any()
+        # rows in no particular order: not grouped by user
+        assert (df["user"] != df["user"].shift()).mean() > 0.9
+
+
+def test_statistics_hit_the_targets(stats):
+    for d in "AB":
+        s = stats[d]
+        assert 1000 <= s["users"] <= 2000 and 1000 <= s["items"] <= 3000
+        assert 0.05 <= s["overlap_items"] <= 0.10 and 0 < s["overlap_users"] <= 0.01
+        assert s["last_day"] == "2014-07-22" and s["valid"] >= 500 and s["test"] >= 500
+    assert 18 <= stats["A"]["avg_length"] <= 22 and 11 <= stats["B"]["avg_length"] <= 14
+    # B is the sparse domain: shorter sequences and fewer interactions per item
+    assert stats["B"]["records"] / stats["B"]["items"] < 0.75 * stats["A"]["records"] / stats["A"]["items"]
+
+
+def test_datasheet_tables_are_the_computed_ones():
+    readme = (SAMPLE / "README.md").read_text()
+    for table in tables(SAMPLE):
+        assert table in readme
+
+
+def test_ground_truth_covers_every_user_and_item():
+    groups = pd.read_csv(SAMPLE / "user_groups.csv", dtype={"user": str})
+    kinds = pd.read_csv(SAMPLE / "item_kinds.csv", dtype={"item": str})
+    for d, name in zip("AB", FILES):
+        df = read(name)
+        assert set(df["user"]) == set(groups.loc[groups["domain"] == d, "user"])
+        assert set(df["item"]) == set(kinds.loc[kinds["domain"] == d, "item"])
+
+
+def test_targets_follow_the_users_group():
+    # planted: a step takes the user's own kind with p_own = 0.75, else a uniform kind -> 0.75 + 0.25 / 5
+    d = data.prepare(SAMPLE / FILES[0], SAMPLE / FILES[1])
+    groups = pd.read_csv(SAMPLE / "user_groups.csv", dtype={"user": str})
+    kinds = pd.read_csv(SAMPLE / "item_kinds.csv", dtype={"item": str})
+    for name, dd in d.domains.items():
+        g = groups[groups["domain"] == name].set_index("user")["group"].reindex(dd.users[dd.train.user])
+        k = kinds[kinds["domain"] == name].set_index("item")["kind"].reindex(dd.items[dd.train.target])
+        assert abs((g.to_numpy() == k.to_numpy()).mean() - 0.8) < 0.03
+
+
+@pytest.fixture(scope="module")
+def on_off():
+    kw = dict(users=(300, 250), items=(300, 250), length=(12, 9), min_len=5, shared_items=0.2, shared_users=0.04)
+    return generate(premise=True, **kw), generate(premise=False, **kw)
+
+
+def test_premise_switch_changes_only_the_cross_domain_links(on_off):
+    on, off = on_off
+    pd.testing.assert_frame_equal(on.a, off.a)  # domain A is identical
+    same = on.b[["user", "rating", "timestamp"]].eq(off.b[["user", "rating", "timestamp"]]).all(axis=1)
+    assert same.mean() > 0.9  # only overlap users' rows differ (their group, hence their items)
+    shared_on = set(on.a["item"]) & set(on.b["item"])
+    shared_off = set(off.a["item"]) & set(off.b["item"])
+    assert len(shared_on) > 20 and len(shared_off) > 20
+
+
+def test_premise_on_shares_groups_across_domains_and_off_does_not(on_off):
+    for sample, premise in zip(on_off, (True, False)):
+        k = sample.item_kinds.pivot(index="item", columns="domain", values="kind").dropna()
+        g = sample.user_groups.pivot_table(index="user", columns="domain", values="group").dropna()
+        assert len(k) > 20 and len(g) >= 5
+        if premise:
+            assert (k["A"] == k["B"]).all() and (g["A"] == g["B"]).all()
+        else:
+            assert (k["A"] == k["B"]).mean() < 0.5
+
+
+def test_generate_is_seeded_and_sized():
+    a = generate(users=(40, 30), items=(60, 50), length=(8, 6), min_len=3, seed=5)
+    b = generate(users=(40, 30), items=(60, 50), length=(8, 6), min_len=3, seed=5)
+    c = generate(users=(40, 30), items=(60, 50), length=(8, 6), min_len=3, seed=6)
+    pd.testing.assert_frame_equal(a.b, b.b)
+    assert not a.b.equals(c.b)
+    assert a.a["user"].nunique() == 40 and a.b["user"].nunique() == 30
+    assert np.isclose(len(a.a) / 40, 8, atol=1.5)
+    with pytest.raises(ValueError):
+        generate(length=(10, 10), min_len=12)
