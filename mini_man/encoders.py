@@ -78,7 +78,7 @@ class GRU4RecEncoder(nn.Module):
         out, _ = self.gru(packed)
         H, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=T)  # (B, T, D) left-aligned
         to_right = ((t - shift) % T).unsqueeze(-1).expand(B, T, D)  # (B, T, D)
-        return H.gather(1, to_right)  # (B, T, D) right-aligned; pad_packed_sequence left zeros at padding
+        return H.gather(1, to_right) * mask.unsqueeze(-1)  # (B, T, D) right-aligned, zero at padding
 
 
 def make_encoder(cfg: MANConfig) -> nn.Module:

@@ -50,6 +50,14 @@ def test_causal_later_items_do_not_change_earlier_outputs(Encoder):
     assert not torch.allclose(S[:, -1], S2[:, -1])
 
 
+def test_gru4rec_output_is_zero_for_an_all_padding_history():
+    torch.manual_seed(0)
+    enc = GRU4RecEncoder(MANConfig(max_len=8))
+    E, mask = inputs()
+    mask[0] = False
+    assert (enc(E, mask)[0] == 0).all()
+
+
 def test_gru4rec_equals_a_plain_gru_on_the_unpadded_sequence():
     torch.manual_seed(0)
     enc = GRU4RecEncoder(MANConfig(max_len=8))

@@ -49,7 +49,7 @@ def test_softmax_loss_is_cross_entropy_of_the_positive():
 
 
 def test_eq18_objective_adds_l2_of_own_parameters_and_disentanglement():
-    m = make_model()
+    m = make_model(lambda_l2=1e-3)
     hist, cand = make_batch("A")
     logits = m("A", hist, cand)
     own = m.domain_parameters("A")

@@ -1,0 +1,131 @@
+"""`python -m mini_man.train`: options, one-line errors with exit code 2, the table, the JSON, checkpoints."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from mini_man import cli
+from test_train import write_tiny
+
+ROOT = Path(__file__).resolve().parent.parent
+OPTIONS = ["--domain-a", "--domain-b", "--models", "--seeds", "--split", "--kcore", "--epochs", "--batch-size",
+           "--patience", "--lr", "--max-len", "--num-groups", "--device", "--out", "--save", "--load", "--help"]
+METRICS = {"auc", "gauc", "mrr", "ndcg@10", "hr@10_full", "ndcg@10_full"}
+
+
+@pytest.fixture(autouse=True)
+def keep_threads():
+    """`main` sets the thread count to the cores available; restore it for the other tests."""
+    n = torch.get_num_threads()
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """Options that point the CLI at the tiny generated sample, one epoch."""
+    a, b = write_tiny(tmp_path_factory.mktemp("tiny_cli"))
+    return ["--domain-a", str(a), "--domain-b", str(b), "--kcore", "3", "--max-len", "8", "--epochs", "1",
+            "--batch-size", "64"]
+
+
+def run_cli(argv, capsys):
+    """Run `main(argv)`; returns (exit code, stdout, stderr)."""
+    try:
+        code = cli.main(argv)
+    except SystemExit as e:
+        code = e.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(code, err, *words):
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert all(w in lines[0] for w in words), lines[0]
+
+
+def test_help_documents_every_option_through_the_module_entry_point():
+    res = subprocess.run([sys.executable, "-m", "mini_man.train", "--help"], capture_output=True, text=True,
+                         cwd=ROOT, timeout=60)
+    assert res.returncode == 0 and res.stderr == ""
+    assert all(o in res.stdout for o in OPTIONS)
+    assert all(m in res.stdout for m in ("man-local", "man-gru4rec", "gru4rec"))
+
+
+def test_a_missing_file_exits_2_with_one_line_naming_it(capsys):
+    code, _, err = run_cli(["--domain-a", "no/such/file.csv"], capsys)
+    assert_one_line_error(code, err, "no/such/file.csv", "not found")
+
+
+def test_a_malformed_file_exits_2_with_one_line_naming_it(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("user,item,rating,timestamp\nu1,i1,5.0,1400000000\n")
+    code, _, err = run_cli(["--domain-a", str(bad), "--domain-b", str(bad)], capsys)
+    assert_one_line_error(code, err, "bad.csv", "header")
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--models", "man,sasrec"], ["unknown model", "sasrec"]),
+    (["--models", "man,man"], ["twice"]),
+    (["--seeds", "0,x"], ["not an integer"]),
+    (["--epochs", "0"], ["--epochs", ">= 1"]),
+    (["--batch-size", "1"], ["--batch-size", ">= 2"]),
+    (["--lr", "0"], ["--lr", "positive"]),
+    (["--split", "random"], ["--split"]),
+    (["--save", "m.pt"], ["--save", "exactly one model"]),
+    (["--models", "man", "--out", "no/such/dir/r.json"], ["--out", "directory not found"]),
+])
+def test_impossible_options_exit_2_with_one_line(argv, words, capsys):
+    assert_one_line_error(*run_cli(argv, capsys)[::2], *words)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is present")
+def test_cuda_without_a_gpu_exits_2(capsys):
+    assert_one_line_error(*run_cli(["--device", "cuda"], capsys)[::2], "--device cuda")
+
+
+def test_the_sample_files_are_found_from_any_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli.sample_path("toys.csv") == ROOT / "data" / "sample" / "toys.csv"
+
+
+def test_table_and_json_with_two_models_and_two_seeds(tiny, tmp_path, capsys):
+    out = tmp_path / "results.json"
+    code, stdout, stderr = run_cli([*tiny, "--models", "single,shared", "--seeds", "0,1", "--out", str(out)],
+                                   capsys)
+    assert code == 0
+    assert stdout.splitlines()[0].split() == ["Domain", "Metric", "single", "shared"]
+    assert "±" in stdout and "NDCG@10 (full)" in stdout and "best epoch" in stdout
+    assert "epoch   1/1" in stderr  # progress goes to stderr
+    r = json.loads(out.read_text())
+    assert {"config", "data", "results", "seconds"} <= set(r)
+    for d in ("A", "B"):
+        assert set(r["data"][d]) == {"users", "items", "train", "valid", "test"}
+    for m in ("single", "shared"):
+        assert r["seconds"][m] > 0
+        for d in ("A", "B"):
+            res = r["results"][m][d]
+            assert set(res) == METRICS | {f"{k}_std" for k in METRICS}
+            assert all(0 <= res[k] <= 1 for k in METRICS)
+        assert [run["seed"] for run in r["runs"][m]] == [0, 1]
+        assert len(r["runs"][m][0]["history"]) == 1
+
+
+def test_checkpoint_round_trip_gives_identical_scores(tiny, tmp_path, capsys):
+    ckpt, first, second = tmp_path / "single.pt", tmp_path / "first.json", tmp_path / "second.json"
+    assert run_cli([*tiny, "--models", "single", "--save", str(ckpt), "--out", str(first)], capsys)[0] == 0
+    assert run_cli([*tiny, "--models", "single", "--load", str(ckpt), "--out", str(second)], capsys)[0] == 0
+    results = [json.loads(p.read_text())["results"]["single"] for p in (first, second)]
+    assert results[0] == results[1]
+
+
+def test_loading_a_checkpoint_into_another_model_exits_2(tiny, tmp_path, capsys):
+    ckpt = tmp_path / "single.pt"
+    assert run_cli([*tiny, "--models", "single", "--save", str(ckpt)], capsys)[0] == 0
+    code, _, err = run_cli([*tiny, "--models", "shared", "--load", str(ckpt)], capsys)
+    assert_one_line_error(code, err, "single.pt", "'single'", "'shared'")

@@ -1,0 +1,121 @@
+"""The trainer: independent updating (Sec. 3.3.2), early stopping per domain (A.5), test with the best states."""
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from mini_man import data as mdata
+from mini_man import sample, train
+
+
+def test_interleave_alternates_domains_then_runs_out_the_longer_one():
+    steps = train.interleave({"A": [1, 2, 3], "B": [10]})
+    assert steps == [("A", 1), ("B", 10), ("A", 2), ("A", 3)]
+    assert train.interleave({"A": [], "B": [10, 11]}) == [("B", 10), ("B", 11)]
+
+
+def test_epoch_batches_partition_the_rows_in_near_equal_batches():
+    batches = train.epoch_batches(10, 4, np.random.default_rng(0), "cpu")
+    assert [len(b) for b in batches] == [4, 3, 3]  # never a last batch of one row (BatchNorm)
+    assert sorted(torch.cat(batches).tolist()) == list(range(10))
+    assert train.epoch_batches(0, 4, np.random.default_rng(0), "cpu") == []
+
+
+# ---- end to end on a tiny generated dataset ----------------------------------------------------------------
+
+TCFG = train.TrainConfig(epochs=4, batch_size=64, patience=0, seed=0)
+# A tiny generated sample whose signal is learnable within a few epochs: a steep popularity curve and no
+# Markov steps (leaving the popularity plateau for sequential patterns takes hundreds of steps).
+TINY = dict(users=(200, 120), items=(300, 250), p_next=0.0, zipf_shift=(1.0, 1.0), seed=0)
+
+
+def write_tiny(out):
+    """Write the tiny sample's two ratings CSVs to folder `out`; returns their paths (A, B)."""
+    sample.generate(**TINY).write(out)
+    return out / sample.FILES[0], out / sample.FILES[1]
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):
+    return mdata.prepare(*write_tiny(tmp_path_factory.mktemp("tiny")), max_len=8, kcore=3)
+
+
+def test_an_a_epoch_leaves_the_parameters_of_domain_b_untouched(tiny_data):
+    """Sec. 3.3.2: zero_grad(set_to_none) and one Adam: A batches move A's and the shared parameters only,
+    even after B batches gave B's parameters Adam moments that would keep moving them under a zero gradient."""
+    torch.manual_seed(0)
+    model = train.build_model("man", tiny_data)
+    tensors, rng = train.to_device(tiny_data, "cpu"), np.random.default_rng(0)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    train.train_epoch(model, optimizer, tiny_data, tensors, ["B"], TCFG, rng)
+    own = {d: model.domain_parameters(d) for d in ("A", "B")}
+    shared = [p for p in model.parameters() if not any(p is q for q in own["A"] + own["B"])]
+    b_before, shared_before = [p.detach().clone() for p in own["B"]], [p.detach().clone() for p in shared]
+    train.train_epoch(model, optimizer, tiny_data, tensors, ["A"], TCFG, rng)
+    assert all(torch.equal(p, q) for p, q in zip(own["B"], b_before))
+    assert all(not torch.equal(p, q) for p, q in zip(shared, shared_before))
+
+
+@pytest.fixture(scope="module")
+def man_run(tiny_data):
+    return train.train_and_test("man", tiny_data, TCFG)
+
+
+def test_training_lowers_the_loss_of_both_domains(man_run):
+    history = man_run[1].fit.history
+    for d in ("A", "B"):
+        assert history[-1]["train_loss"][d] < 0.9 * history[0]["train_loss"][d]
+
+
+def test_test_metrics_are_in_range_and_better_than_random(man_run):
+    results = man_run[1].results
+    random_mrr = np.mean(1 / np.arange(1, 11))  # 1 positive among 1 + 9 candidates in random order: 0.293
+    for d in ("A", "B"):
+        r = results[d]
+        assert all(0.0 <= r[m] <= 1.0 for m in train.METRICS)
+        assert r["auc"] > 0.6 and r["gauc"] > 0.6 and r["mrr"] > random_mrr + 0.05
+
+
+def test_each_domain_is_tested_with_its_own_best_validation_epoch(man_run, tiny_data):
+    model, run = man_run
+    for d in ("A", "B"):
+        curve = [h["valid_gauc"][d] for h in run.fit.history]
+        assert run.fit.best_epoch[d] == 1 + int(np.argmax(curve))
+        model.load_state_dict(run.fit.best_state[d])
+        tensors = train.to_device(tiny_data, "cpu")
+        again = train.evaluate(model, d, tiny_data.domains[d].valid, tensors[d]["valid"])["gauc"]
+        assert again == pytest.approx(run.fit.best_valid_gauc[d], abs=1e-12)
+
+
+def test_same_seed_gives_the_same_numbers_and_another_seed_does_not(tiny_data, man_run):
+    cfg = replace(TCFG, epochs=1)
+    first = train.train_and_test("single", tiny_data, cfg)[1].results
+    assert train.train_and_test("single", tiny_data, cfg)[1].results == first
+    assert train.train_and_test("single", tiny_data, replace(cfg, seed=1))[1].results != first
+
+
+def test_early_stopping_stops_a_domain_patience_epochs_after_its_best(tiny_data):
+    run = train.train_and_test("single", tiny_data, replace(TCFG, epochs=6, patience=1, lr=1e-1))[1]
+    for d in ("A", "B"):
+        trained = [h["epoch"] for h in run.fit.history if d in h["valid_gauc"]]
+        curve = [h["valid_gauc"][d] for h in run.fit.history if d in h["valid_gauc"]]
+        assert all(g <= run.fit.best_valid_gauc[d] for g in curve)
+        assert trained[-1] == 6 or trained[-1] == run.fit.best_epoch[d] + 1
+
+
+def test_a_domain_without_training_data_is_skipped_and_reported_as_nan(tiny_data):
+    """Sec. 3.3.2 Discussion: without input from a domain, its objective is simply left out."""
+    b = tiny_data.domains["B"]
+    empty = mdata.Split(b.train.user[:0], b.train.hist[:0], b.train.target[:0], None)
+    data = replace(tiny_data, domains={"A": tiny_data.domains["A"], "B": replace(b, train=empty)})
+    torch.manual_seed(0)
+    model = train.build_model("single", data)
+    b_before = [p.detach().clone() for p in model.domain_parameters("B")]
+    res = train.fit(model, data, train.to_device(data, "cpu"), replace(TCFG, epochs=1))
+    assert res.best_epoch["B"] is None and "B" not in res.history[0]["train_loss"]
+    assert all(torch.equal(p, q) for p, q in zip(model.domain_parameters("B"), b_before))
+    results = train.test(model, data, train.to_device(data, "cpu"), res.best_state)
+    assert all(math.isnan(v) for v in results["B"].values())
+    assert not any(math.isnan(v) for v in results["A"].values())
