@@ -116,16 +116,27 @@ def test_table_and_json_with_two_models_and_two_seeds(tiny, tmp_path, capsys):
         assert len(r["runs"][m][0]["history"]) == 1
 
 
-def test_checkpoint_round_trip_gives_identical_scores(tiny, tmp_path, capsys):
-    ckpt, first, second = tmp_path / "single.pt", tmp_path / "first.json", tmp_path / "second.json"
-    assert run_cli([*tiny, "--models", "single", "--save", str(ckpt), "--out", str(first)], capsys)[0] == 0
-    assert run_cli([*tiny, "--models", "single", "--load", str(ckpt), "--out", str(second)], capsys)[0] == 0
-    results = [json.loads(p.read_text())["results"]["single"] for p in (first, second)]
-    assert results[0] == results[1]
+@pytest.fixture(scope="module")
+def saved(tiny, tmp_path_factory):
+    """A checkpoint of `single` trained on the tiny sample, and the JSON of that run."""
+    folder = tmp_path_factory.mktemp("ckpt")
+    ckpt, out = folder / "single.pt", folder / "trained.json"
+    assert cli.main([*tiny, "--models", "single", "--save", str(ckpt), "--out", str(out)]) == 0
+    return ckpt, json.loads(out.read_text())
 
 
-def test_loading_a_checkpoint_into_another_model_exits_2(tiny, tmp_path, capsys):
-    ckpt = tmp_path / "single.pt"
-    assert run_cli([*tiny, "--models", "single", "--save", str(ckpt)], capsys)[0] == 0
-    code, _, err = run_cli([*tiny, "--models", "shared", "--load", str(ckpt)], capsys)
-    assert_one_line_error(code, err, "single.pt", "'single'", "'shared'")
+def test_checkpoint_round_trip_gives_identical_scores(tiny, saved, tmp_path, capsys):
+    ckpt, trained = saved
+    out = tmp_path / "loaded.json"
+    assert run_cli([*tiny, "--models", "single", "--load", str(ckpt), "--out", str(out)], capsys)[0] == 0
+    assert json.loads(out.read_text())["results"] == trained["results"]
+
+
+@pytest.mark.parametrize("change, words", [
+    (["--models", "shared"], ["'single'", "'shared'"]),
+    (["--models", "single", "--num-groups", "3"], ["num_groups 5 there, 3 here"]),
+    (["--models", "single", "--kcore", "4"], ["does not fit these data"]),
+])
+def test_a_checkpoint_that_does_not_fit_exits_2_with_one_line(tiny, saved, change, words, capsys):
+    code, _, err = run_cli([*tiny, *change, "--load", str(saved[0])], capsys)
+    assert_one_line_error(code, err, "single.pt", *words)

@@ -1,0 +1,295 @@
+"""The command line of `python -m mini_man.train`: train MAN and its baselines, print a Table 2 of the paper.
+
+With no arguments it is the main job: `man`, `single` and `shared` on the sample files with seed 0. Results go
+to stdout, one progress line per epoch to stderr. Bad input exits with code 2 and one line on stderr.
+"""
+import argparse
+import inspect
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import mini_man
+from mini_man import checkpoint, train
+from mini_man import data as mdata
+from mini_man.config import VARIANTS, MANConfig, variant
+
+SAMPLE_FILES = ("video_games.csv", "toys.csv")
+MAIN_MODELS = ("man", "single", "shared")
+ROWS = {"auc": "AUC", "gauc": "GAUC", "mrr": "MRR", "ndcg@10": "NDCG@10", "hr@10_full": "HR@10 (full)",
+        "ndcg@10_full": "NDCG@10 (full)"}
+PREPARE = inspect.signature(mdata.prepare).parameters  # data defaults live in one place: data.prepare
+
+
+def sample_path(name: str) -> Path:
+    """data/sample/<name>: under the working directory if there, else next to the installed package."""
+    local = Path("data/sample") / name
+    return local if local.is_file() else Path(mini_man.__file__).resolve().parent.parent / "data/sample" / name
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with a one-line error message (no usage block); the exit code stays 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _int_at_least(low: int):
+    """An argparse type: an integer >= low."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
+        return value
+    return parse
+
+
+def _positive_float(text):
+    """An argparse type: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or math.isinf(value):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
+
+
+def _models(text):
+    """An argparse type: comma-separated model names of `config.VARIANTS`, each once."""
+    names = [n.strip() for n in text.split(",")]
+    unknown = [n for n in names if n not in VARIANTS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown model {unknown[0]!r}; choose from {', '.join(VARIANTS)}")
+    if len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError(f"a model is listed twice in {text!r}")
+    return names
+
+
+def _seeds(text):
+    """An argparse type: comma-separated seeds >= 0, each once."""
+    seeds = [_int_at_least(0)(s.strip()) for s in text.split(",")]
+    if len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"a seed is listed twice in {text!r}")
+    return seeds
+
+
+def build_parser() -> Parser:
+    """Every option, with its default taken from where it is defined (TrainConfig, MANConfig, data.prepare)."""
+    tc, mc = train.TrainConfig(), MANConfig()
+    p = Parser(prog="python -m mini_man.train", description=(
+        "Train MAN and its baselines on two domains and print a table like the paper's Table 2 (rows: domain x "
+        "metric; columns: models). Sampled metrics rank the target among 1 + 9 fixed negatives; '(full)' metrics "
+        "rank it among all items of its domain. Each domain is tested with its best epoch on validation GAUC."))
+    p.add_argument("--domain-a", type=Path, default=None, metavar="PATH",
+                   help="ratings CSV of domain A, Amazon format user,item,rating,timestamp "
+                        f"(default: data/sample/{SAMPLE_FILES[0]})")
+    p.add_argument("--domain-b", type=Path, default=None, metavar="PATH",
+                   help=f"ratings CSV of domain B (default: data/sample/{SAMPLE_FILES[1]})")
+    p.add_argument("--models", type=_models, default=list(MAIN_MODELS), metavar="M1,M2",
+                   help=f"comma-separated models from: {', '.join(VARIANTS)} (default: {','.join(MAIN_MODELS)})")
+    p.add_argument("--seeds", type=_seeds, default=[0], metavar="S1,S2",
+                   help="comma-separated seeds of the models' weights, negatives and batch order; with several, the "
+                        "table shows mean ± std. The evaluation candidates stay fixed (default: 0)")
+    p.add_argument("--split", choices=("time", "loo"), default=PREPARE["split"].default,
+                   help="'time': the last days are validation/test; 'loo': each user's last two items "
+                        "(default: %(default)s)")
+    p.add_argument("--kcore", type=_int_at_least(1), default=PREPARE["kcore"].default, metavar="K",
+                   help="keep users and items with at least K interactions; 1 = no filter (default: %(default)s)")
+    p.add_argument("--epochs", type=_int_at_least(1), default=tc.epochs, metavar="N",
+                   help="epoch budget, the same for every model (default: %(default)s)")
+    p.add_argument("--batch-size", type=_int_at_least(2), default=tc.batch_size, metavar="N",
+                   help="training instances per step, each from one domain (default: %(default)s)")
+    p.add_argument("--patience", type=_int_at_least(0), default=tc.patience, metavar="N",
+                   help="a domain stops after N epochs without a better validation GAUC; 0 = train the whole "
+                        "budget (the best epoch is still selected) (default: %(default)s, appendix A.5)")
+    p.add_argument("--lr", type=_positive_float, default=tc.lr, help="Adam learning rate (default: %(default)s)")
+    p.add_argument("--max-len", type=_int_at_least(1), default=mc.max_len, metavar="T",
+                   help="history length T (default: %(default)s)")
+    p.add_argument("--num-groups", type=_int_at_least(1), default=mc.num_groups, metavar="N",
+                   help="group prototypes N_g of GPA (default: %(default)s)")
+    p.add_argument("--device", choices=("cpu", "cuda"), default=tc.device, help="(default: %(default)s)")
+    p.add_argument("--out", type=Path, metavar="PATH", help="also write all results as JSON to PATH")
+    p.add_argument("--save", type=Path, metavar="PATH",
+                   help="save the trained model (one model, one seed): each domain's best state_dict")
+    p.add_argument("--load", type=Path, metavar="PATH",
+                   help="skip training: test a checkpoint written by --save (give the same --models and options)")
+    return p
+
+
+def check_args(p: Parser, args) -> None:
+    """Reject impossible option combinations with one line and exit code 2."""
+    if args.device == "cuda" and not torch.cuda.is_available():
+        p.error("--device cuda: no CUDA GPU is available to PyTorch")
+    for flag in ("save", "load"):
+        if getattr(args, flag) and (len(args.models) != 1 or len(args.seeds) != 1):
+            p.error(f"--{flag} needs exactly one model (--models) and one seed (--seeds)")
+    if args.save and args.load:
+        p.error("--save and --load cannot be combined")
+    for flag in ("out", "save"):
+        path = getattr(args, flag)
+        if path is not None and not path.resolve().parent.is_dir():
+            p.error(f"--{flag}: directory not found: {path.resolve().parent}")
+    for flag in ("domain_a", "domain_b"):
+        path = getattr(args, flag)
+        if not path.is_file():
+            p.error(f"--{flag.replace('_', '-')}: file not found: {path}")
+
+
+def log(text: str) -> None:
+    """Progress goes to stderr, results to stdout."""
+    print(text, file=sys.stderr, flush=True)
+
+
+def setup(p: Parser, args):
+    """Data, configs and checkpoint; any bad input becomes a one-line error (exit 2)."""
+    try:
+        tcfg = train.TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                                 patience=args.patience, device=args.device)
+        cfgs = {m: variant(m, num_groups=args.num_groups, max_len=args.max_len) for m in args.models}
+        data = mdata.prepare(args.domain_a, args.domain_b, max_len=args.max_len, kcore=args.kcore,
+                             split=args.split, seed=0)  # seed 0: the same evaluation candidates for every run
+        ckpt = None
+        if args.load:
+            ckpt = checkpoint.load(args.load)
+            checkpoint.check_config(ckpt, args.models[0], cfgs[args.models[0]], args.load)
+            model = train.build_model(args.models[0], data, num_groups=args.num_groups)
+            for state in ckpt["states"].values():
+                checkpoint.load_into(model, state, args.load)
+    except (ValueError, OSError) as e:  # data.DataError is a ValueError
+        p.error(str(e).splitlines()[0] if str(e) else type(e).__name__)
+    return tcfg, cfgs, data, ckpt
+
+
+def run_loaded(name: str, data, tensors, tcfg, ckpt: dict, overrides: dict) -> train.RunResult:
+    """Test a checkpoint (checked by `setup`) without training; its best epochs come from the checkpoint."""
+    start = time.perf_counter()
+    model = train.build_model(name, data, tcfg.device, **overrides)
+    results = train.test(model, data, tensors, ckpt["states"], tcfg.eval_batch_size)
+    fit = train.FitResult(best_epoch=ckpt["best_epoch"], best_valid_gauc={})
+    return train.RunResult(name, tcfg.seed, results, fit, time.perf_counter() - start)
+
+
+def run_all(args, tcfg, cfgs, data, ckpt) -> dict[str, list[train.RunResult]]:
+    """Every model with every seed, on the same data and the same fixed candidates."""
+    tensors = train.to_device(data, tcfg.device)  # moved once for all runs
+    overrides = dict(num_groups=args.num_groups)
+    runs = {}
+    for name in args.models:
+        runs[name] = []
+        for seed in args.seeds:
+            if ckpt is not None:
+                runs[name].append(run_loaded(name, data, tensors, tcfg, ckpt, overrides))
+                continue
+            log(f"== {name}, seed {seed} ==")
+            _, run = train.train_and_test(name, data, replace(tcfg, seed=seed), tensors,
+                                          log=lambda s: log(f"[{name} {seed}] {s}"), **overrides)
+            runs[name].append(run)
+            if args.save:
+                checkpoint.save(args.save, name, cfgs[name], run.fit.best_state, run.fit.best_epoch)
+    return runs
+
+
+def aggregate(runs: list[train.RunResult]) -> dict:
+    """{domain: {metric: mean, (metric_std: sample std if several seeds)}} over the runs of one model."""
+    out = {}
+    for d in train.DOMAINS:
+        out[d] = {}
+        for m in train.METRICS:
+            values = np.array([r.results[d][m] for r in runs], dtype=float)
+            out[d][m] = float(values.mean())
+            if len(values) > 1:
+                out[d][f"{m}_std"] = float(values.std(ddof=1))
+    return out
+
+
+def _cell(mean: float, std: float | None) -> str:
+    """'0.1234', '0.1234 ± 0.0056' with several seeds, 'n/a' for NaN (a domain without training data)."""
+    if math.isnan(mean):
+        return "n/a"
+    return f"{mean:.4f}" if std is None else f"{mean:.4f} ± {std:.4f}"
+
+
+def _epochs_cell(runs: list[train.RunResult], domain: str, budget: int) -> str:
+    """Best epoch per seed; '+' marks a domain still improving when the budget ran out."""
+    best = [r.fit.best_epoch.get(domain) for r in runs]
+    return " ".join("-" if b is None else f"{b}{'+' if b == budget else ''}" for b in best)
+
+
+def table(runs: dict[str, list[train.RunResult]], results: dict, labels: dict[str, str], budget: int) -> str:
+    """The paper's Table 2 layout: rows domain x metric, one column per model."""
+    names = list(runs)
+    rows = [["Domain", "Metric", *names]]
+    for d in train.DOMAINS:
+        label = labels[d]
+        for m, title in ROWS.items():
+            rows.append([label, title, *[_cell(results[n][d][m], results[n][d].get(f"{m}_std")) for n in names]])
+        rows.append([label, "best epoch", *[_epochs_cell(runs[n], d, budget) for n in names]])
+    rows.append(["", "seconds", *[f"{np.mean([r.seconds for r in runs[n]]):.1f}" for n in names]])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+             for r in rows]
+    return "\n".join(lines)
+
+
+def _json_safe(x):
+    """NaN -> None (null), recursively, so the file is strict JSON."""
+    if isinstance(x, dict):
+        return {str(k): _json_safe(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_json_safe(v) for v in x]
+    if isinstance(x, float) and math.isnan(x):
+        return None
+    return x
+
+
+def report(args, tcfg, cfgs, data, runs, results) -> dict:
+    """The --out JSON: config, data, results, seconds (issue 4), plus every run's learning curve."""
+    return _json_safe({
+        "config": {"domain_a": str(args.domain_a), "domain_b": str(args.domain_b), "models": args.models,
+                   "seeds": args.seeds, "split": args.split, "kcore": args.kcore, "max_len": args.max_len,
+                   "num_groups": args.num_groups, "load": None if args.load is None else str(args.load),
+                   "threads": torch.get_num_threads(),
+                   "train": {k: v for k, v in asdict(tcfg).items() if k != "seed"},
+                   "models_config": {m: asdict(c) for m, c in cfgs.items()}},
+        "data": {d: dd.stats() for d, dd in data.domains.items()},
+        "results": results,
+        "seconds": {n: float(np.mean([r.seconds for r in rs])) for n, rs in runs.items()},
+        "runs": {n: [{"seed": r.seed, "results": r.results, "best_epoch": r.fit.best_epoch,
+                      "best_valid_gauc": r.fit.best_valid_gauc, "history": r.fit.history, "seconds": r.seconds}
+                     for r in rs] for n, rs in runs.items()},
+    })
+
+
+def main(argv=None) -> int:
+    """The main job: parse, check, prepare the data once, train and test every model and seed, report."""
+    p = build_parser()
+    args = p.parse_args(argv)
+    args.domain_a = args.domain_a or sample_path(SAMPLE_FILES[0])
+    args.domain_b = args.domain_b or sample_path(SAMPLE_FILES[1])
+    check_args(p, args)
+    torch.set_num_threads(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count())
+    tcfg, cfgs, data, ckpt = setup(p, args)
+    for d, dd in data.domains.items():
+        log(f"data {d}: " + ", ".join(f"{k} {v}" for k, v in dd.stats().items()))
+    runs = run_all(args, tcfg, cfgs, data, ckpt)
+    results = {n: aggregate(rs) for n, rs in runs.items()}
+    labels = {"A": f"A ({args.domain_a.stem})", "B": f"B ({args.domain_b.stem})"}
+    print(table(runs, results, labels, tcfg.epochs))
+    if args.out:
+        args.out.write_text(json.dumps(report(args, tcfg, cfgs, data, runs, results), indent=1, allow_nan=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
