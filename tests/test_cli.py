@@ -74,7 +74,7 @@ def test_a_malformed_file_exits_2_with_one_line_naming_it(tmp_path, capsys):
     (["--models", "man,man"], ["twice"]),
     (["--seeds", "0,x"], ["not an integer"]),
     (["--epochs", "0"], ["--epochs", ">= 1"]),
-    (["--batch-size", "1"], ["--batch-size", ">= 2"]),
+    (["--batch-size", "0"], ["--batch-size", ">= 1"]),
     (["--lr", "0"], ["--lr", "positive"]),
     (["--split", "random"], ["--split"]),
     (["--save", "m.pt"], ["--save", "exactly one model"]),
