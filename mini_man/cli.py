@@ -2,6 +2,8 @@
 
 With no arguments it is the main job: `man`, `single` and `shared` on the sample files with seed 0. Results go
 to stdout, one progress line per epoch to stderr. Bad input exits with code 2 and one line on stderr.
+`torchrun --nproc_per_node=N -m mini_man.train --ddp ...` trains data-parallel in N processes (`mini_man.distributed`);
+rank 0 prints and writes the files.
 """
 import argparse
 import inspect
@@ -17,7 +19,7 @@ import numpy as np
 import torch
 
 import mini_man
-from mini_man import checkpoint, train
+from mini_man import checkpoint, distributed, train
 from mini_man import data as mdata
 from mini_man.config import VARIANTS, MANConfig, variant
 
@@ -108,7 +110,7 @@ def build_parser() -> Parser:
                    help="keep users and items with at least K interactions; 1 = no filter (default: %(default)s)")
     p.add_argument("--epochs", type=_int_at_least(1), default=tc.epochs, metavar="N",
                    help="epoch budget, the same for every model (default: %(default)s)")
-    p.add_argument("--batch-size", type=_int_at_least(2), default=tc.batch_size, metavar="N",
+    p.add_argument("--batch-size", type=_int_at_least(1), default=tc.batch_size, metavar="N",
                    help="training instances per step, each from one domain (default: %(default)s)")
     p.add_argument("--patience", type=_int_at_least(0), default=tc.patience, metavar="N",
                    help="a domain stops after N epochs without a better validation GAUC; 0 = train the whole "
@@ -118,7 +120,12 @@ def build_parser() -> Parser:
                    help="history length T (default: %(default)s)")
     p.add_argument("--num-groups", type=_int_at_least(1), default=mc.num_groups, metavar="N",
                    help="group prototypes N_g of GPA (default: %(default)s)")
-    p.add_argument("--device", choices=("cpu", "cuda"), default=tc.device, help="(default: %(default)s)")
+    p.add_argument("--device", choices=("cpu", "cuda"), default=tc.device,
+                   help="with --ddp and cuda, each process uses cuda:LOCAL_RANK (default: %(default)s)")
+    p.add_argument("--ddp", action="store_true",
+                   help="data-parallel training with DistributedDataParallel (gloo on cpu, nccl on cuda); start with "
+                        "torchrun --nproc_per_node=N -m mini_man.train --ddp ...; --batch-size is per process, the "
+                        "global batch N times it; only rank 0 evaluates and prints")
     p.add_argument("--out", type=Path, metavar="PATH", help="also write all results as JSON to PATH")
     p.add_argument("--save", type=Path, metavar="PATH",
                    help="save the trained model (one model, one seed): each domain's best state_dict")
@@ -131,6 +138,16 @@ def check_args(p: Parser, args) -> None:
     """Reject impossible option combinations with one line and exit code 2."""
     if args.device == "cuda" and not torch.cuda.is_available():
         p.error("--device cuda: no CUDA GPU is available to PyTorch")
+    if args.ddp:
+        missing = distributed.missing_env()
+        if missing:
+            p.error(f"--ddp: start with torchrun --nproc_per_node=N -m mini_man.train --ddp ... "
+                    f"({', '.join(missing)} not set)")
+        if args.load:
+            p.error("--ddp trains a model; --load only tests one: drop --ddp")
+        if args.device == "cuda" and int(os.environ["LOCAL_RANK"]) >= torch.cuda.device_count():
+            p.error(f"--ddp --device cuda: LOCAL_RANK {os.environ['LOCAL_RANK']} but only "
+                    f"{torch.cuda.device_count()} GPU(s)")
     for flag in ("save", "load"):
         if getattr(args, flag) and (len(args.models) != 1 or len(args.seeds) != 1):
             p.error(f"--{flag} needs exactly one model (--models) and one seed (--seeds)")
@@ -147,15 +164,16 @@ def check_args(p: Parser, args) -> None:
 
 
 def log(text: str) -> None:
-    """Progress goes to stderr, results to stdout."""
-    print(text, file=sys.stderr, flush=True)
+    """Progress goes to stderr, results to stdout; with --ddp only rank 0 writes."""
+    if distributed.rank() == 0:
+        print(text, file=sys.stderr, flush=True)
 
 
 def setup(p: Parser, args):
     """Data, configs and checkpoint; any bad input becomes a one-line error (exit 2)."""
     try:
         tcfg = train.TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                                 patience=args.patience, device=args.device)
+                                 patience=args.patience, device=args.device, ddp=args.ddp)
         cfgs = {m: variant(m, num_groups=args.num_groups, max_len=args.max_len) for m in args.models}
         data = mdata.prepare(args.domain_a, args.domain_b, max_len=args.max_len, kcore=args.kcore,
                              split=args.split, seed=0)  # seed 0: the same evaluation candidates for every run
@@ -195,7 +213,7 @@ def run_all(args, tcfg, cfgs, data, ckpt) -> dict[str, list[train.RunResult]]:
             _, run = train.train_and_test(name, data, replace(tcfg, seed=seed), tensors,
                                           log=lambda s: log(f"[{name} {seed}] {s}"), **overrides)
             runs[name].append(run)
-            if args.save:
+            if args.save and distributed.rank() == 0:
                 checkpoint.save(args.save, name, cfgs[name], run.fit.best_state, run.fit.best_epoch)
     return runs
 
@@ -259,7 +277,7 @@ def report(args, tcfg, cfgs, data, runs, results) -> dict:
         "config": {"domain_a": str(args.domain_a), "domain_b": str(args.domain_b), "models": args.models,
                    "seeds": args.seeds, "split": args.split, "kcore": args.kcore, "max_len": args.max_len,
                    "num_groups": args.num_groups, "load": None if args.load is None else str(args.load),
-                   "threads": torch.get_num_threads(),
+                   "threads": torch.get_num_threads(), "processes": distributed.world_size(),
                    "train": {k: v for k, v in asdict(tcfg).items() if k != "seed"},
                    "models_config": {m: asdict(c) for m, c in cfgs.items()}},
         "data": {d: dd.stats() for d, dd in data.domains.items()},
@@ -272,17 +290,32 @@ def report(args, tcfg, cfgs, data, runs, results) -> dict:
 
 
 def main(argv=None) -> int:
-    """The main job: parse, check, prepare the data once, train and test every model and seed, report."""
+    """The main job: parse, check, (with --ddp: join the process group, and leave it also on errors), `run_job`."""
     p = build_parser()
     args = p.parse_args(argv)
     args.domain_a = args.domain_a or sample_path(SAMPLE_FILES[0])
     args.domain_b = args.domain_b or sample_path(SAMPLE_FILES[1])
     check_args(p, args)
-    torch.set_num_threads(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count())
+    threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if not args.ddp:
+        torch.set_num_threads(threads)
+        return run_job(p, args)
+    torch.set_num_threads(max(1, threads // int(os.environ["LOCAL_WORLD_SIZE"])))  # the processes share the cores
+    args.device = distributed.init(args.device)  # "cpu" or "cuda:LOCAL_RANK"
+    try:
+        return run_job(p, args)
+    finally:
+        distributed.teardown()
+
+
+def run_job(p: Parser, args) -> int:
+    """Prepare the data once, train and test every model and seed, report (with --ddp: rank 0 reports)."""
     tcfg, cfgs, data, ckpt = setup(p, args)
     for d, dd in data.domains.items():
         log(f"data {d}: " + ", ".join(f"{k} {v}" for k, v in dd.stats().items()))
     runs = run_all(args, tcfg, cfgs, data, ckpt)
+    if distributed.rank() != 0:
+        return 0
     results = {n: aggregate(rs) for n, rs in runs.items()}
     labels = {"A": f"A ({args.domain_a.stem})", "B": f"B ({args.domain_b.stem})"}
     print(table(runs, results, labels, tcfg.epochs))

@@ -9,12 +9,15 @@ One trainer for every model of the experiments:
   ||Theta^X||^2, never the joint sum of Eq. (18). A domain without training data is simply left out (Sec. 3.3.2).
 - Training instances: a history (B, T) and 1 + K candidates (the target, then K uniform negatives drawn anew
   every epoch).
-- After every epoch: validation GAUC per domain; early stopping per domain with a patience (A.5: 2); each
+- After every epoch: validation GAUC per domain; early stopping per domain with a patience (A.5: 2; default: off); each
   domain keeps a copy of its own best state and is tested with it (as the official code does, §6 of the notes).
 - Test: sampled metrics on the fixed 1 + 9 candidates, and full-ranking HR@10/NDCG@10 over all local items.
 
 Tensors live on the training device: each split is moved once; batches are index tensors on that device; the
 only host round trips are the per-epoch loss logging, the per-epoch negatives, and evaluation.
+
+With `ddp` (`torchrun ... -m mini_man.train --ddp`, see `mini_man.distributed`), the same loop runs in N processes:
+each trains on its share of every domain's batches, DDP averages the gradients, and only rank 0 evaluates.
 
 `python -m mini_man.train` runs the command line of `mini_man.cli`.
 """
@@ -28,7 +31,7 @@ import numpy as np
 import torch
 
 from mini_man import data as mdata
-from mini_man import metrics
+from mini_man import distributed, metrics
 from mini_man.config import variant
 from mini_man.model import MAN
 
@@ -40,11 +43,10 @@ METRICS = ("auc", "gauc", "mrr", "ndcg@10", "hr@10_full", "ndcg@10_full")
 class TrainConfig:
     """How a model is trained; the model itself is described by `MANConfig`.
 
-    Paper: batch 20 on Amazon (Sec. 4.1.3), early stop 2 (A.5), up to 100 epochs (official code). Here: batch 256
-    and 12 epochs, so that `man`, `single` and `shared` train on the sample within 2 minutes on 2 CPU cores even
-    when no domain stops early. Models first learn popularity and may leave that plateau only many epochs later
-    (on the sample at batch 256: `man` after epoch ~10 in A and ~20 in B; `single` and `shared` not within 24
-    epochs), which patience 2 never reaches: look at the learning curves and compare with `patience=0`.
+    Paper: batch 20 on Amazon (Sec. 4.1.3), early stop 2 (A.5), up to 100 epochs (official code). Here: batch 128,
+    12 epochs for every model, no early stopping by default. Models first learn popularity and may leave that plateau
+    only many epochs later (on the sample at batch 256: `man` after epoch ~10 in A and ~20 in B; `single` and
+    `shared` not within 24 epochs), which patience 2 never reaches: see the learning curves in notebook 08.
     """
 
     epochs: int = 12  # the same budget for every model (upper limit when early stopping is on)
@@ -60,12 +62,13 @@ class TrainConfig:
     patience: int = 0  # epochs without a better validation GAUC before a domain stops; 0 = never stop
     seed: int = 0
     device: str = "cpu"
+    ddp: bool = False  # data-parallel over the processes of `torchrun` (the process group must be initialised)
     eval_batch_size: int = 64  # histories per chunk at evaluation; bounds the memory of full ranking (all items)
 
     def __post_init__(self):
         checks = [
             (self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}"),
-            (self.batch_size >= 2, f"batch size must be >= 2 (BatchNorm needs 2 rows), got {self.batch_size}"),
+            (self.batch_size >= 1, f"batch size must be >= 1, got {self.batch_size}"),
             (self.lr > 0, f"learning rate must be > 0, got {self.lr}"),
             (self.n_neg >= 1, f"number of training negatives must be >= 1, got {self.n_neg}"),
             (self.patience >= 0, f"patience must be >= 0, got {self.patience}"),
@@ -109,15 +112,16 @@ def build_model(name: str, data: mdata.CrossDomainData, device="cpu", **override
 
 # ---- one epoch of independent updating (Sec. 3.3.2) -------------------------------------------------------
 
-def epoch_batches(n: int, batch_size: int, rng: np.random.Generator, device) -> list[torch.Tensor]:
-    """A shuffled partition of range(n) into ceil(n / batch_size) index tensors of near-equal size on `device`.
+def epoch_batches(n: int, batch_size: int, rng: np.random.Generator, device, parts: int = 1) -> list[torch.Tensor]:
+    """A shuffled partition of range(n) into index tensors of near-equal size (at most `batch_size`) on `device`.
 
-    Near-equal sizes (differing by at most one) avoid a last batch of a single row, which BatchNorm rejects.
+    Their number is the smallest multiple of `parts` that is >= n / batch_size: ceil(n / batch_size) for one
+    process; with `parts` = N DDP processes every process gets the same number of batches and no row is left out.
     """
     if n == 0:
         return []
     perm = torch.as_tensor(rng.permutation(n), device=device)  # (n,)
-    return list(torch.tensor_split(perm, math.ceil(n / batch_size)))
+    return list(torch.tensor_split(perm, parts * math.ceil(n / (batch_size * parts))))
 
 
 def interleave(batches: dict[str, list]) -> list[tuple[str, object]]:
@@ -132,22 +136,32 @@ def train_candidates(split: mdata.Split, n_items: int, k: int, rng: np.random.Ge
     return torch.as_tensor(np.concatenate([split.target[:, None], neg], axis=1), device=device)
 
 
-def train_epoch(model, optimizer, data, tensors, domains, tcfg: TrainConfig, rng) -> dict[str, float]:
-    """One epoch over the training sets of `domains`; returns the mean loss per instance of each domain."""
+def train_epoch(model, optimizer, data, tensors, domains, tcfg: TrainConfig, rng, ddp=None) -> dict[str, float]:
+    """One epoch over the training sets of `domains`; returns the mean loss per instance of each domain.
+
+    With `ddp` (`model` wrapped by `distributed.wrap`), this process trains on its share of the batches; the
+    forward runs through the wrapper (DDP hooks the gradients of that call), the objective on `model` itself.
+    """
     cands, batches = {}, {}
+    parts = distributed.world_size() if ddp is not None else 1
     for d in domains:
         dd = data.domains[d]
         cands[d] = train_candidates(dd.train, dd.n_items, tcfg.n_neg, rng, tcfg.device)  # (N, 1 + K)
-        batches[d] = epoch_batches(len(dd.train.target), tcfg.batch_size, rng, tcfg.device)
+        batches[d] = epoch_batches(len(dd.train.target), tcfg.batch_size, rng, tcfg.device, parts)
+        if ddp is not None:  # the same batches on every process (same rng); each takes its share
+            batches[d] = distributed.shard(batches[d])
     total = {d: torch.zeros((), device=tcfg.device) for d in domains}
-    model.train()
+    net = model if ddp is None else ddp
+    net.train()
     for d, idx in interleave(batches):
-        logits = model(d, tensors[d]["train"].hist[idx], cands[d][idx])  # (B, 1 + K)
+        logits = net(d, tensors[d]["train"].hist[idx], cands[d][idx])  # (B, 1 + K)
         loss = model.objective(d, logits)
         optimizer.zero_grad(set_to_none=True)  # the other domain's parameters keep grad None: Adam skips them
         loss.backward()
         optimizer.step()
         total[d] += loss.detach() * len(idx)
+    if ddp is not None and domains:  # every process saw its share of the rows: the domain's loss sums over all of them
+        total = dict(zip(domains, distributed.sum_over_processes(torch.stack([total[d] for d in domains]))))
     return {d: total[d].item() / len(data.domains[d].train.target) for d in domains}
 
 
@@ -200,27 +214,39 @@ def fit(model, data: mdata.CrossDomainData, tensors, tcfg: TrainConfig, log=None
     A domain stops after `tcfg.patience` epochs without a better validation GAUC (never when patience is 0);
     the other domain goes on. Training ends when every domain has stopped or after `tcfg.epochs` epochs.
     The random state is `tcfg.seed` (set `torch.manual_seed` before building the model for the weights).
+    With `tcfg.ddp`, every process calls `fit`; only rank 0 evaluates, logs and returns the curves and best
+    states (the other processes return an empty FitResult), and it broadcasts which domains go on training.
     # Official code: when one domain stalls, training stops for both, and a B improvement in that epoch is lost
     # (notes §6). Here: each domain stops on its own, so neither domain's budget depends on the other's curve.
     """
-    rng = np.random.default_rng(tcfg.seed)
+    rng = np.random.default_rng(tcfg.seed)  # with ddp: the same negatives and batch order on every process
     optimizer = torch.optim.Adam(model.parameters(), lr=tcfg.lr, fused=True)  # fused: ~15% faster steps on CPU
     active = [d for d in DOMAINS if len(data.domains[d].train.target) > 0]
     res = FitResult(best_epoch={d: None for d in DOMAINS}, best_valid_gauc={d: math.nan for d in DOMAINS})
+    ddp, lead = None, True
+    if tcfg.ddp:
+        small = [d for d in active if len(data.domains[d].train.target) < distributed.world_size()]
+        if small:
+            raise ValueError(f"domain {small[0]} has fewer training instances than the {distributed.world_size()} "
+                             "DDP processes")
+        ddp, lead = distributed.wrap(model), distributed.rank() == 0
     for epoch in range(1, tcfg.epochs + 1):
         start = time.perf_counter()
-        loss = train_epoch(model, optimizer, data, tensors, active, tcfg, rng)
-        gauc = {d: evaluate(model, d, data.domains[d].valid, tensors[d]["valid"], tcfg.eval_batch_size)["gauc"]
-                for d in active}
-        improved = [d for d in active if res.best_epoch[d] is None or gauc[d] > res.best_valid_gauc[d]]
-        state = copy.deepcopy(model.state_dict()) if improved else None  # one copy, shared by both domains
-        for d in improved:
-            res.best_epoch[d], res.best_valid_gauc[d], res.best_state[d] = epoch, gauc[d], state
-        res.history.append({"epoch": epoch, "train_loss": loss, "valid_gauc": gauc,
-                            "seconds": time.perf_counter() - start})
-        if log:
-            log(_epoch_line(epoch, tcfg.epochs, loss, gauc, improved, res.history[-1]["seconds"]))
-        active = [d for d in active if tcfg.patience == 0 or epoch - res.best_epoch[d] < tcfg.patience]
+        loss = train_epoch(model, optimizer, data, tensors, active, tcfg, rng, ddp)
+        if lead:
+            gauc = {d: evaluate(model, d, data.domains[d].valid, tensors[d]["valid"], tcfg.eval_batch_size)["gauc"]
+                    for d in active}
+            improved = [d for d in active if res.best_epoch[d] is None or gauc[d] > res.best_valid_gauc[d]]
+            state = copy.deepcopy(model.state_dict()) if improved else None  # one copy, shared by both domains
+            for d in improved:
+                res.best_epoch[d], res.best_valid_gauc[d], res.best_state[d] = epoch, gauc[d], state
+            res.history.append({"epoch": epoch, "train_loss": loss, "valid_gauc": gauc,
+                                "seconds": time.perf_counter() - start})
+            if log:
+                log(_epoch_line(epoch, tcfg.epochs, loss, gauc, improved, res.history[-1]["seconds"]))
+            active = [d for d in active if tcfg.patience == 0 or epoch - res.best_epoch[d] < tcfg.patience]
+        if ddp is not None:  # rank 0's early-stopping decision, so that every process runs the same steps
+            active = distributed.broadcast(active)
         if not active:
             break
     return res
