@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from mini_man.config import MANConfig
-from mini_man.layers import MLP, FeedForwardSandwich, concat_linear, masked_softmax
+from mini_man.layers import MLP, FeedForwardSandwich, masked_softmax
 
 
 def atten(Q: torch.Tensor, K: torch.Tensor, V: torch.Tensor, key_mask: torch.Tensor) -> torch.Tensor:
@@ -54,11 +54,7 @@ class ItemSimilarityAttention(nn.Module):
         part is computed once per history, not once per candidate (same numbers as the concatenation).
         """
         H = E_X + E_Xg  # (B, T, D)
-        first, *rest = self.mlp.layers
-        h = concat_linear(first, [M_t.unsqueeze(2), H.unsqueeze(1)])  # (B, C, T, h1)
-        for layer in rest:
-            h = layer(torch.relu(h))
-        F_X = h.squeeze(-1)  # (B, C, T)  Eq. (5)
+        F_X = self.mlp.on_parts([M_t.unsqueeze(2), H.unsqueeze(1)]).squeeze(-1)  # (B, C, T)  Eq. (5)
         alpha = masked_softmax(F_X, mask.unsqueeze(1))  # (B, C, T), zero at padding
         e_Xi = alpha @ H  # (B, C, D)  Eq. (6) summed over t: E^{X_i}_t = alpha_t (E^X + E^{X_g})_t
         return e_Xi, alpha

@@ -38,6 +38,15 @@ class MLP(nn.Module):
                 x = torch.relu(x)
         return x
 
+    def on_parts(self, parts: list) -> torch.Tensor:
+        """`self(cat(parts, -1))`, with the first layer applied part by part (see `concat_linear`), so parts shaped
+        (B, 1, d) that are the same for every candidate are multiplied once."""
+        first, *rest = self.layers
+        x = concat_linear(first, parts)
+        for layer in rest:
+            x = layer(torch.relu(x))
+        return x
+
 
 def concat_linear(layer: nn.Linear, parts: list) -> torch.Tensor:
     """`layer(cat(parts, -1))` without building the concatenation.

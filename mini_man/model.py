@@ -12,7 +12,7 @@ from mini_man.attention import GroupPrototypeAttention, ItemSimilarityAttention,
 from mini_man.config import MANConfig
 from mini_man.embeddings import ItemEmbedding, local_and_global_embeddings
 from mini_man.encoders import make_encoder
-from mini_man.layers import MLP, concat_linear, masked_mean
+from mini_man.layers import MLP, masked_mean
 from mini_man.losses import domain_objective
 
 DOMAINS = ("A", "B")
@@ -41,11 +41,7 @@ def prediction_logit(mlp: MLP, parts: list) -> torch.Tensor:
     The parts come in the paper's order. History summaries come shaped (B, 1, d) and candidate vectors (B, C, d); the first layer takes the
     history parts once per history (see `concat_linear`). Returns logits (B, C).
     """
-    first, *rest = mlp.layers
-    h = concat_linear(first, parts)  # (B, C, h1)
-    for layer in rest:
-        h = layer(torch.relu(h))
-    return h.squeeze(-1)  # (B, C)
+    return mlp.on_parts(parts).squeeze(-1)  # (B, C)
 
 
 class MAN(nn.Module):

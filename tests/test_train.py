@@ -18,7 +18,7 @@ def test_interleave_alternates_domains_then_runs_out_the_longer_one():
 
 def test_epoch_batches_partition_the_rows_in_near_equal_batches():
     batches = train.epoch_batches(10, 4, np.random.default_rng(0), "cpu")
-    assert [len(b) for b in batches] == [4, 3, 3]  # never a last batch of one row (BatchNorm)
+    assert [len(b) for b in batches] == [4, 3, 3]  # near-equal sizes: never a last batch of one row
     assert sorted(torch.cat(batches).tolist()) == list(range(10))
     assert train.epoch_batches(0, 4, np.random.default_rng(0), "cpu") == []
 
