@@ -38,43 +38,56 @@ def build(name: str, setting: dict, seed: int = 0, device: str = "cpu") -> MAN:
     return MAN(variant(name, **setting["cfg"]), setting["n_items"], nG, global_ids).to(device)
 
 
-def seconds_per_step(model: MAN, setting: dict, K: int, repeats: int, warmup: int = 3) -> float:
-    """Median wall-clock seconds of one training step on a domain-A batch with 1 + K candidates."""
+def training_step(model: MAN, setting: dict, K: int):
+    """A function doing one training step on a fixed domain-A batch with 1 + K candidates, as in training."""
     B, T, n = setting["batch"], setting["cfg"]["max_len"], setting["n_items"]["A"]
     device = next(model.parameters()).device
     g = torch.Generator().manual_seed(0)
     hist = torch.randint(1, n, (B, T), generator=g)
     lengths = torch.randint(1, T + 1, (B,), generator=g)
-    hist[torch.arange(T).expand(B, T) < (T - lengths).unsqueeze(1)] = 0  # right-aligned, varied lengths
+    hist[torch.arange(T).expand(B, T) < (T - lengths).unsqueeze(1)] = 0  # right-aligned, lengths 1..T
     cand = torch.randint(1, n, (B, 1 + K), generator=g)
     hist, cand = hist.to(device), cand.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True)  # as in mini_man.train
-    times = []
-    for i in range(warmup + repeats):
-        start = time.perf_counter()
+
+    def step():
         opt.zero_grad(set_to_none=True)
         model.objective("A", model("A", hist, cand)).backward()
         opt.step()
         if device.type == "cuda":
             torch.cuda.synchronize()
-        if i >= warmup:
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return step
+
+
+def median_seconds(steps: dict, repeats: int, warmup: int = 3) -> dict:
+    """{name: median seconds of `steps[name]()`}. The steps take turns (one of each per round), so a slow spell
+    of the machine hits all of them alike and their ratios stay fair."""
+    times = {name: [] for name in steps}
+    for i in range(warmup + repeats):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            step()
+            if i >= warmup:
+                times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def run_setting(name: str, repeats: int) -> dict:
     setting = SETTINGS[name]
     B = setting["batch"]
     man, single, no_isa = (build(m, setting) for m in ("man", "single", "man-no-isa"))
+    t = median_seconds({"man_k9": training_step(man, setting, 9), "man_k1": training_step(man, setting, 1),
+                        "single_k9": training_step(single, setting, 9),
+                        "no_isa_k9": training_step(no_isa, setting, 9),
+                        "no_isa_k1": training_step(no_isa, setting, 1)}, repeats)
     r = {"batch": B, "T": setting["cfg"]["max_len"],
          "D": setting["cfg"]["item_dim"] + setting["cfg"]["domain_dim"], "K": 9}
-    r["man_per_s"] = B / seconds_per_step(man, setting, 9, repeats)
-    r["single_per_s"] = B / seconds_per_step(single, setting, 9, repeats)
-    r["man_over_single_cost"] = r["single_per_s"] / r["man_per_s"]
-    r["k1_seconds"] = seconds_per_step(man, setting, 1, repeats)
-    r["k9_seconds"] = seconds_per_step(man, setting, 9, repeats)
-    r["k9_over_k1"] = r["k9_seconds"] / r["k1_seconds"]
-    r["no_isa_k9_over_k1"] = seconds_per_step(no_isa, setting, 9, repeats) / seconds_per_step(no_isa, setting, 1, repeats)
+    r["man_per_s"] = B / t["man_k9"]
+    r["single_per_s"] = B / t["single_k9"]
+    r["man_over_single_cost"] = t["man_k9"] / t["single_k9"]
+    r["k1_seconds"], r["k9_seconds"] = t["man_k1"], t["man_k9"]
+    r["k9_over_k1"] = t["man_k9"] / t["man_k1"]
+    r["no_isa_k9_over_k1"] = t["no_isa_k9"] / t["no_isa_k1"]
     return r
 
 
@@ -82,10 +95,11 @@ def profile_step(repeats: int = 5) -> str:
     """torch.profiler table of `man` training steps at the Amazon setting (self CPU time, top 15 ops)."""
     from torch.profiler import ProfilerActivity, profile
 
-    model = build("man", SETTINGS["amazon"])
-    seconds_per_step(model, SETTINGS["amazon"], 9, repeats=1)
+    step = training_step(build("man", SETTINGS["amazon"]), SETTINGS["amazon"], 9)
+    step()
     with profile(activities=[ProfilerActivity.CPU]) as prof:
-        seconds_per_step(model, SETTINGS["amazon"], 9, repeats=repeats, warmup=0)
+        for _ in range(repeats):
+            step()
     return prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from bench_train import SETTINGS, build, seconds_per_step
+from bench_train import SETTINGS, build, median_seconds, training_step
 
 
 def main() -> int:
@@ -27,8 +27,9 @@ def main() -> int:
         print(f"GPU training failed: {' '.join(cmd)} exited {done.returncode}")
         return 1
     for name, setting in SETTINGS.items():
-        for model in ("man", "single"):
-            s = seconds_per_step(build(model, setting, device="cuda"), setting, K=9, repeats=20)
+        seconds = median_seconds({m: training_step(build(m, setting, device="cuda"), setting, K=9)
+                                  for m in ("man", "single")}, repeats=20)
+        for model, s in seconds.items():
             print(f"{name:<11} {model:<7} {setting['batch'] / s:>10.0f} instances/s (batch {setting['batch']})")
     return 0
 

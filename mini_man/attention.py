@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from mini_man.config import MANConfig
-from mini_man.layers import MLP, FeedForwardSandwich, masked_softmax
+from mini_man.layers import MLP, NEG_INF, FeedForwardSandwich, masked_softmax
 
 
 def atten(Q: torch.Tensor, K: torch.Tensor, V: torch.Tensor, key_mask: torch.Tensor) -> torch.Tensor:
@@ -54,10 +54,37 @@ class ItemSimilarityAttention(nn.Module):
         part is computed once per history, not once per candidate (same numbers as the concatenation).
         """
         H = E_X + E_Xg  # (B, T, D)
-        F_X = self.mlp.on_parts([M_t.unsqueeze(2), H.unsqueeze(1)]).squeeze(-1)  # (B, C, T)  Eq. (5)
+        F_X = self.scores(M_t, H, mask)  # (B, C, T)  Eq. (5)
         alpha = masked_softmax(F_X, mask.unsqueeze(1))  # (B, C, T), zero at padding
         e_Xi = alpha @ H  # (B, C, D)  Eq. (6) summed over t: E^{X_i}_t = alpha_t (E^X + E^{X_g})_t
         return e_Xi, alpha
+
+    def scores(self, M_t: torch.Tensor, H: torch.Tensor, mask: torch.Tensor,
+               skip_padding: bool | None = None) -> torch.Tensor:
+        """Eq. (5): `F^X = MLP(M_t || H)` for every (candidate, position) pair. M_t (B, C, D), H (B, T, D),
+        mask (B, T) -> F^X (B, C, T); padded positions get NEG_INF.
+
+        The first layer is split into a target part (once per candidate) and a history part (once per position);
+        only the rest of the MLP runs per pair. `skip_padding` (default: on the CPU) leaves out the pairs whose
+        position is padding: histories are often much shorter than T (30-80% real positions in the sample), and
+        these pairs are most of a MAN step on a CPU. On a GPU every pair is scored: skipping needs the number of
+        real positions on the host (a sync), and the GPU does not mind the padding. Both give the same numbers.
+        """
+        first = self.mlp.layers[0]
+        W_t, W_h = first.weight.split(M_t.shape[-1], dim=1)  # (h1, D) each: target and history columns
+        cand = M_t @ W_t.T + first.bias  # (B, C, h1)
+        hist = H @ W_h.T  # (B, T, h1)
+        if skip_padding is None:
+            skip_padding = not H.is_cuda
+        if not skip_padding:
+            return self.mlp.after_first(cand.unsqueeze(2) + hist.unsqueeze(1)).squeeze(-1).masked_fill(
+                ~mask.unsqueeze(1), NEG_INF)  # (B, C, T)
+        (B, T), C = mask.shape, M_t.shape[1]
+        real = mask.flatten().nonzero().squeeze(1)  # (N,) flat indices b * T + t of the real positions
+        pairs = cand.index_select(0, real // T) + hist.flatten(0, 1).index_select(0, real).unsqueeze(1)  # (N, C, h1)
+        F_real = self.mlp.after_first(pairs).squeeze(-1)  # (N, C)
+        F_X = F_real.new_full((B * T, C), NEG_INF).index_copy(0, real, F_real)  # (B * T, C)
+        return F_X.view(B, T, C).transpose(1, 2).contiguous()  # (B, C, T)
 
 
 class SequenceFusionAttention(nn.Module):

@@ -67,16 +67,14 @@ class GRU4RecEncoder(nn.Module):
 
     def forward(self, E: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """E (B, T, D), mask (B, T) -> S (B, T, D). Padding is on the left, so shift each history to start at
-        t = 0, run the GRU over its real length only, then shift back."""
+        t = 0 and run the GRU over all T steps: the outputs at a history's real positions have only seen its real
+        items (its padding now comes after them), and the rest is zeroed after shifting back. This gives the same
+        numbers as packing the sequences, without moving their lengths to the host (a sync on a GPU)."""
         B, T, D = E.shape
-        lengths = mask.sum(1)  # (B,)
-        shift = (T - lengths).unsqueeze(1)  # (B, 1)
+        shift = (T - mask.sum(1)).unsqueeze(1)  # (B, 1): number of padded positions
         t = torch.arange(T, device=E.device).unsqueeze(0)  # (1, T)
         to_left = ((t + shift) % T).unsqueeze(-1).expand(B, T, D)  # (B, T, D): left-aligned position -> source
-        packed = nn.utils.rnn.pack_padded_sequence(
-            E.gather(1, to_left), lengths.clamp(min=1).cpu(), batch_first=True, enforce_sorted=False)
-        out, _ = self.gru(packed)
-        H, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=T)  # (B, T, D) left-aligned
+        H, _ = self.gru(E.gather(1, to_left))  # (B, T, D) left-aligned
         to_right = ((t - shift) % T).unsqueeze(-1).expand(B, T, D)  # (B, T, D)
         return H.gather(1, to_right) * mask.unsqueeze(-1)  # (B, T, D) right-aligned, zero at padding
 

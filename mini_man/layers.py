@@ -41,9 +41,11 @@ class MLP(nn.Module):
     def on_parts(self, parts: list) -> torch.Tensor:
         """`self(cat(parts, -1))`, with the first layer applied part by part (see `concat_linear`), so parts shaped
         (B, 1, d) that are the same for every candidate are multiplied once."""
-        first, *rest = self.layers
-        x = concat_linear(first, parts)
-        for layer in rest:
+        return self.after_first(concat_linear(self.layers[0], parts))
+
+    def after_first(self, x: torch.Tensor) -> torch.Tensor:
+        """The rest of the MLP, given the first layer's output `x` (before its ReLU)."""
+        for layer in self.layers[1:]:
             x = layer(torch.relu(x))
         return x
 

@@ -148,5 +148,6 @@ class MAN(nn.Module):
         """Eq. (18) for a batch of `domain`: `L^X + lambda^X ||Theta^X||^2 + L^g` (Eq. 13, 16-17)."""
         cfg = self.cfg
         G = self.prototypes[domain].G if cfg.use_gpa else None
-        return domain_objective(logits, G, self.domain_parameters(domain), cfg.lambda_l2, cfg.lambda_g,
+        params = self.domain_parameters(domain) if cfg.lambda_l2 > 0 else []  # (no need to look them up for 0)
+        return domain_objective(logits, G, params, cfg.lambda_l2, cfg.lambda_g,
                                 kind=cfg.loss, form=cfg.disentangle)

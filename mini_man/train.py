@@ -64,6 +64,10 @@ class TrainConfig:
     device: str = "cpu"
     ddp: bool = False  # data-parallel over the processes of `torchrun` (the process group must be initialised)
     eval_batch_size: int = 64  # histories per chunk at evaluation; bounds the memory of full ranking (all items)
+    # Test histories per domain ranked against all items for the "(full)" metrics: None = all; N = a fixed random N
+    # (the same for every model and seed); 0 = none (NaN). At the processed Amazon size, ranking all ~4k test
+    # histories against 30-40k items each (ISA included) takes ~20 min on 2 cores, far longer than training.
+    full_ranking: int | None = None
 
     def __post_init__(self):
         checks = [
@@ -74,6 +78,8 @@ class TrainConfig:
             (self.patience >= 0, f"patience must be >= 0, got {self.patience}"),
             (self.seed >= 0, f"seed must be >= 0, got {self.seed}"),
             (self.eval_batch_size >= 1, f"eval batch size must be >= 1, got {self.eval_batch_size}"),
+            (self.full_ranking is None or self.full_ranking >= 0,
+             f"full-ranking histories must be >= 0, got {self.full_ranking}"),
         ]
         for ok, message in checks:
             if not ok:
@@ -176,23 +182,38 @@ def candidate_scores(model, domain: str, st: SplitTensors, chunk: int) -> np.nda
 
 
 @torch.no_grad()
-def full_ranks(model, domain: str, split: mdata.Split, st: SplitTensors, chunk: int) -> np.ndarray:
-    """(N,) 1-based rank of each target among all local items of `domain` (history items excluded)."""
+def full_ranks(model, domain: str, split: mdata.Split, st: SplitTensors, chunk: int, rows=None) -> np.ndarray:
+    """(N,) 1-based rank of each target among all local items of `domain` (history items excluded); with `rows`
+    (an index array), only those rows of the split."""
     model.eval()
+    rows = np.arange(len(split.target)) if rows is None else rows
     ranks = []
-    for i in range(0, len(split.target), chunk):
-        scores = model.score_all(domain, st.hist[i:i + chunk]).float().cpu().numpy()  # (chunk, n_items)
-        ranks.append(metrics.full_ranks(scores, split.target[i:i + chunk], split.hist[i:i + chunk]))
+    for i in range(0, len(rows), chunk):
+        r = rows[i:i + chunk]
+        scores = model.score_all(domain, st.hist[torch.as_tensor(r, device=st.hist.device)])  # (chunk, n_items)
+        ranks.append(metrics.full_ranks(scores.float().cpu().numpy(), split.target[r], split.hist[r]))
     return np.concatenate(ranks)
 
 
-def evaluate(model, domain: str, split: mdata.Split, st: SplitTensors, chunk: int = 64, full: bool = False) -> dict:
-    """Sampled metrics (AUC, GAUC, MRR, NDCG@10) of one split; with `full`, also HR@10/NDCG@10 (full)."""
+def full_ranking_rows(n: int, limit: int | None) -> np.ndarray:
+    """The rows of an n-row test split that get full ranking: all if `limit` is None or >= n, else `limit` rows
+    drawn at random with a fixed seed (0), so every model and seed is ranked on the same histories."""
+    if limit is None or limit >= n:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(0).choice(n, size=limit, replace=False))
+
+
+def evaluate(model, domain: str, split: mdata.Split, st: SplitTensors, chunk: int = 64, full: bool = False,
+             full_rows=None) -> dict:
+    """Sampled metrics (AUC, GAUC, MRR, NDCG@10) of one split; with `full`, also HR@10/NDCG@10 (full), over the
+    rows `full_rows` of the split (None: all rows; empty: NaN)."""
     if len(split.target) == 0:
         return {m: math.nan for m in (METRICS if full else METRICS[:4])}
     result = metrics.sampled_metrics(candidate_scores(model, domain, st, chunk), split.user)
-    if full:
-        result.update(metrics.full_ranking_metrics(full_ranks(model, domain, split, st, chunk)))
+    if full and full_rows is not None and len(full_rows) == 0:
+        result.update({m: math.nan for m in METRICS[4:]})
+    elif full:
+        result.update(metrics.full_ranking_metrics(full_ranks(model, domain, split, st, chunk, full_rows)))
     return result
 
 
@@ -258,15 +279,19 @@ def _epoch_line(epoch, epochs, loss, gauc, improved, seconds) -> str:
     return f"epoch {epoch:>3}/{epochs}  " + "  ".join(parts) + f"  ({seconds:.1f} s)"
 
 
-def test(model, data: mdata.CrossDomainData, tensors, states: dict[str, dict], chunk: int = 64) -> dict:
-    """Test metrics per domain, each domain with its own best state; NaN for a domain without a state."""
+def test(model, data: mdata.CrossDomainData, tensors, states: dict[str, dict], chunk: int = 64,
+         full_ranking: int | None = None) -> dict:
+    """Test metrics per domain, each domain with its own best state; NaN for a domain without a state.
+    `full_ranking`: how many test histories per domain get the "(full)" metrics (see `TrainConfig`)."""
     out = {}
     for d in DOMAINS:
         if d not in states:
             out[d] = {m: math.nan for m in METRICS}
             continue
         model.load_state_dict(states[d])
-        out[d] = evaluate(model, d, data.domains[d].test, tensors[d]["test"], chunk, full=True)
+        split = data.domains[d].test
+        out[d] = evaluate(model, d, split, tensors[d]["test"], chunk, full=True,
+                          full_rows=full_ranking_rows(len(split.target), full_ranking))
     return out
 
 
@@ -289,7 +314,7 @@ def train_and_test(name: str, data: mdata.CrossDomainData, tcfg: TrainConfig, te
     torch.manual_seed(tcfg.seed)
     model = build_model(name, data, tcfg.device, **overrides)
     res = fit(model, data, tensors, tcfg, log)
-    results = test(model, data, tensors, res.best_state, tcfg.eval_batch_size)
+    results = test(model, data, tensors, res.best_state, tcfg.eval_batch_size, tcfg.full_ranking)
     return model, RunResult(name, tcfg.seed, results, res, time.perf_counter() - start)
 
 

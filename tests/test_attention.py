@@ -7,6 +7,7 @@ from tiny import make_batch, make_model
 from mini_man.attention import (CrossAttention, GroupPrototypeAttention, ItemSimilarityAttention,
                                 SequenceFusionAttention, atten)
 from mini_man.config import MANConfig
+from mini_man.layers import NEG_INF
 
 CFG = MANConfig(max_len=6, num_groups=3)
 
@@ -80,6 +81,26 @@ def test_isa_padded_positions_do_not_change_output():
     e1, _ = isa(M_t, E, E_g, mask)
     e2, _ = isa(M_t, with_garbage(E, mask), with_garbage(E_g, mask), mask)
     assert torch.allclose(e1, e2, atol=1e-5)
+
+
+def test_isa_skipping_padded_pairs_gives_the_same_scores_and_gradients():
+    """The CPU path (pairs with a padded position left out) and the GPU path (every pair scored) agree."""
+    torch.manual_seed(0)
+    isa = ItemSimilarityAttention(CFG)
+    E, E_g, mask = seqs()
+    mask[0, :] = False  # a history with no item at all
+    M_t = torch.randn(3, 4, 20)
+    results = []
+    for skip in (True, False):
+        isa.zero_grad()
+        M = M_t.clone().requires_grad_(True)
+        F = isa.scores(M, E + E_g, mask, skip_padding=skip)  # (B, C, T)
+        (F.masked_fill(~mask.unsqueeze(1), 0) * torch.arange(6.0)).sum().backward()
+        results.append((F, M.grad, [p.grad.clone() for p in isa.parameters()]))
+    (F1, g1, p1), (F2, g2, p2) = results
+    assert F1.shape == (3, 4, 6) and (F1[~mask.unsqueeze(1).expand_as(F1)] == NEG_INF).all()
+    assert torch.allclose(F1, F2, atol=1e-6) and torch.allclose(g1, g2, atol=1e-6)
+    assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(p1, p2))
 
 
 def test_eq7_sfa_formula_and_padding():

@@ -12,7 +12,7 @@ from test_train import write_tiny
 
 ROOT = Path(__file__).resolve().parent.parent
 OPTIONS = ["--domain-a", "--domain-b", "--models", "--seeds", "--split", "--kcore", "--epochs", "--batch-size",
-           "--patience", "--lr", "--max-len", "--num-groups", "--device", "--out", "--save", "--load", "--help"]
+           "--patience", "--lr", "--max-len", "--num-groups", "--full-ranking", "--device", "--out", "--save", "--load", "--help"]
 METRICS = {"auc", "gauc", "mrr", "ndcg@10", "hr@10_full", "ndcg@10_full"}
 
 
@@ -79,6 +79,8 @@ def test_a_malformed_file_exits_2_with_one_line_naming_it(tmp_path, capsys):
     (["--split", "random"], ["--split"]),
     (["--save", "m.pt"], ["--save", "exactly one model"]),
     (["--models", "man", "--out", "no/such/dir/r.json"], ["--out", "directory not found"]),
+    (["--full-ranking", "-1"], ["--full-ranking", ">= 0"]),
+    (["--full-ranking", "some"], ["--full-ranking", "not an integer"]),
 ])
 def test_impossible_options_exit_2_with_one_line(argv, words, capsys):
     assert_one_line_error(*run_cli(argv, capsys)[::2], *words)
@@ -114,6 +116,16 @@ def test_table_and_json_with_two_models_and_two_seeds(tiny, tmp_path, capsys):
             assert all(0 <= res[k] <= 1 for k in METRICS)
         assert [run["seed"] for run in r["runs"][m]] == [0, 1]
         assert len(r["runs"][m][0]["history"]) == 1
+
+
+def test_full_ranking_0_skips_the_full_metrics(tiny, tmp_path, capsys):
+    out = tmp_path / "results.json"
+    code, stdout, _ = run_cli([*tiny, "--models", "single", "--full-ranking", "0", "--out", str(out)], capsys)
+    assert code == 0
+    full_rows = [line for line in stdout.splitlines() if "(full)" in line and "HR@10" in line]
+    assert len(full_rows) == 2 and all(line.split()[-1] == "n/a" for line in full_rows)
+    res = json.loads(out.read_text())["results"]["single"]
+    assert all(res[d]["hr@10_full"] is None and 0 < res[d]["auc"] < 1 for d in ("A", "B"))
 
 
 @pytest.fixture(scope="module")

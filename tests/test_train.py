@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from mini_man import data as mdata
-from mini_man import sample, train
+from mini_man import metrics, sample, train
 
 
 def test_interleave_alternates_domains_then_runs_out_the_longer_one():
@@ -87,6 +87,25 @@ def test_each_domain_is_tested_with_its_own_best_validation_epoch(man_run, tiny_
         tensors = train.to_device(tiny_data, "cpu")
         again = train.evaluate(model, d, tiny_data.domains[d].valid, tensors[d]["valid"])["gauc"]
         assert again == pytest.approx(run.fit.best_valid_gauc[d], abs=1e-12)
+
+
+def test_full_ranking_of_a_fixed_subset_of_test_histories(man_run, tiny_data):
+    model, run = man_run
+    tensors = train.to_device(tiny_data, "cpu")
+    some = train.test(model, tiny_data, tensors, run.fit.best_state, full_ranking=5)
+    none = train.test(model, tiny_data, tensors, run.fit.best_state, full_ranking=0)
+    for d in ("A", "B"):
+        split = tiny_data.domains[d].test
+        rows = train.full_ranking_rows(len(split.target), 5)
+        assert len(set(rows.tolist())) == 5 and (rows == train.full_ranking_rows(len(split.target), 5)).all()
+        assert (train.full_ranking_rows(len(split.target), 10**6) == np.arange(len(split.target))).all()
+        model.load_state_dict(run.fit.best_state[d])
+        every = train.full_ranks(model, d, split, tensors[d]["test"], chunk=7)
+        subset = train.full_ranks(model, d, split, tensors[d]["test"], chunk=3, rows=rows)
+        assert (subset == every[rows]).all()
+        assert some[d]["hr@10_full"] == metrics.full_ranking_metrics(subset)["hr@10_full"]
+        assert all(some[d][m] == none[d][m] == run.results[d][m] for m in train.METRICS[:4])  # sampled: unchanged
+        assert all(math.isnan(none[d][m]) for m in train.METRICS[4:])
 
 
 def test_same_seed_gives_the_same_numbers_and_another_seed_does_not(tiny_data, man_run):
