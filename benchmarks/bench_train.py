@@ -34,7 +34,8 @@ SETTINGS = {
 def build(name: str, setting: dict, seed: int = 0, device: str = "cpu") -> MAN:
     torch.manual_seed(seed)
     nA, nB, nG = setting["n_items"]["A"], setting["n_items"]["B"], setting["n_global"]
-    global_ids = {"A": torch.arange(nA), "B": torch.cat([torch.zeros(1, dtype=torch.long), torch.arange(nG - nB + 1, nG)])}
+    global_ids = {"A": torch.arange(nA),  # B's items: the last nB - 1 global ids (A and B share none here)
+                  "B": torch.cat([torch.zeros(1, dtype=torch.long), torch.arange(nG - nB + 1, nG)])}
     return MAN(variant(name, **setting["cfg"]), setting["n_items"], nG, global_ids).to(device)
 
 
@@ -91,6 +92,16 @@ def run_setting(name: str, repeats: int) -> dict:
     return r
 
 
+def module_costs(repeats: int) -> str:
+    """Milliseconds per `man` step at the Amazon setting (K = 9) with each attention module switched off in turn,
+    and `single`, measured in turns: what each module costs is the gap to `man`."""
+    setting = SETTINGS["amazon"]
+    names = ("man", "man-no-isa", "man-no-sfa", "man-no-gpa", "single")
+    t = median_seconds({n: training_step(build(n, setting), setting, 9) for n in names}, repeats)
+    return "\n".join(f"{n:<11} {1e3 * t[n]:6.1f} ms/step  (man minus this: {1e3 * (t['man'] - t[n]):5.1f} ms)"
+                     for n in names)
+
+
 def profile_step(repeats: int = 5) -> str:
     """torch.profiler table of `man` training steps at the Amazon setting (self CPU time, top 15 ops)."""
     from torch.profiler import ProfilerActivity, profile
@@ -109,7 +120,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=10, help="timed steps per measurement (median)")
     parser.add_argument("--settings", default="amazon,microvideo", help="comma-separated: amazon, microvideo")
     parser.add_argument("--out", help="write the results as JSON here")
-    parser.add_argument("--profile", action="store_true", help="also print a torch.profiler table of `man`")
+    parser.add_argument("--profile", action="store_true",
+                        help="also print what each attention module costs and a torch.profiler table of `man`")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     results = {name: run_setting(name, args.repeats) for name in args.settings.split(",")}
@@ -124,6 +136,7 @@ def main():
               f"{r['k9_over_k1']:>6.2f} {r['no_isa_k9_over_k1']:>12.2f}")
     print(f"peak RSS {results['peak_rss_mb']:.0f} MB, {results['threads']} threads")
     if args.profile:
+        print(module_costs(args.repeats))
         print(profile_step())
     if args.out:
         with open(args.out, "w") as f:

@@ -50,8 +50,7 @@ class ItemSimilarityAttention(nn.Module):
         """M_t (B, C, D) target vectors of C candidates; E_X, E_Xg (B, T, D); mask (B, T).
 
         Returns `e^{X_i}` (B, C, D) = sum_t E^{X_i}_t (Eq. 6 then the pooling of Eq. 14) and the weights
-        softmax(F^X) (B, C, T). The first MLP layer is split into a target part and a history part so the history
-        part is computed once per history, not once per candidate (same numbers as the concatenation).
+        softmax(F^X) (B, C, T). `scores` computes F^X (Eq. 5).
         """
         H = E_X + E_Xg  # (B, T, D)
         F_X = self.scores(M_t, H, mask)  # (B, C, T)  Eq. (5)
@@ -81,7 +80,8 @@ class ItemSimilarityAttention(nn.Module):
                 ~mask.unsqueeze(1), NEG_INF)  # (B, C, T)
         (B, T), C = mask.shape, M_t.shape[1]
         real = mask.flatten().nonzero().squeeze(1)  # (N,) flat indices b * T + t of the real positions
-        pairs = cand.index_select(0, real // T) + hist.flatten(0, 1).index_select(0, real).unsqueeze(1)  # (N, C, h1)
+        pairs = (cand.index_select(0, real // T)  # (N, C, h1): the candidates of each real position's history
+                 + hist.flatten(0, 1).index_select(0, real).unsqueeze(1))  # (N, C, h1)
         F_real = self.mlp.after_first(pairs).squeeze(-1)  # (N, C)
         F_X = F_real.new_full((B * T, C), NEG_INF).index_copy(0, real, F_real)  # (B * T, C)
         return F_X.view(B, T, C).transpose(1, 2).contiguous()  # (B, C, T)

@@ -24,7 +24,8 @@ def disentanglement_loss(G: torch.Tensor, lambda_g: float, form: str = "bounded"
 
 
 def likelihood_loss(logits: torch.Tensor, kind: str = "bce") -> torch.Tensor:
-    """Eq. (16) (domain A) and Eq. (17) (domain B): `L^X = -1/|R^X| sum (y log y_hat + (1 - y) log(1 - y_hat))`, y_hat = sigmoid(logit).
+    """Eq. (16) (domain A) and Eq. (17) (domain B):
+    `L^X = -1/|R^X| sum (y log y_hat + (1 - y) log(1 - y_hat))`, y_hat = sigmoid(logit).
 
     logits (B, C), column 0 the positive (y = 1), the others sampled negatives (y = 0); the mean runs over all
     B * C rows. `kind="softmax"` is the official code's loss instead: cross-entropy of the positive among the C

@@ -38,8 +38,8 @@ class Prototypes(nn.Module):
 def prediction_logit(mlp: MLP, parts: list) -> torch.Tensor:
     """Eq. (14) (domain A) and Eq. (15) (domain B): one prediction MLP over the concatenation of `parts`.
 
-    The parts come in the paper's order. History summaries come shaped (B, 1, d) and candidate vectors (B, C, d); the first layer takes the
-    history parts once per history (see `concat_linear`). Returns logits (B, C).
+    The parts come in the paper's order. History summaries come shaped (B, 1, d) and candidate vectors (B, C, d);
+    the first layer takes the history parts once per history (see `concat_linear`). Returns logits (B, C).
     """
     return mlp.on_parts(parts).squeeze(-1)  # (B, C)
 

@@ -50,8 +50,8 @@ class TrainConfig:
     """
 
     epochs: int = 12  # the same budget for every model (upper limit when early stopping is on)
-    # Paper: batch 20 on Amazon (Sec. 4.1.3). Here: 128, so that the main job (12 epochs, three models) fits in about two
-    # minutes on a 2-core CPU and MAN still gets enough steps to leave the popularity plateau (README, "Results").
+    # Paper: batch 20 on Amazon (Sec. 4.1.3). Here: 128, so that the main job (12 epochs, three models) fits in about
+    # two minutes on a 2-core CPU and MAN still gets enough steps to leave the popularity plateau (README, "Results").
     batch_size: int = 128  # instances per step, all from one domain
     lr: float = 1e-3  # Adam (Sec. 4.1.3)
     n_neg: int = 9  # K training negatives per positive (official train_num_ngs = 9)

@@ -12,7 +12,8 @@ from test_train import write_tiny
 
 ROOT = Path(__file__).resolve().parent.parent
 OPTIONS = ["--domain-a", "--domain-b", "--models", "--seeds", "--split", "--kcore", "--epochs", "--batch-size",
-           "--patience", "--lr", "--max-len", "--num-groups", "--full-ranking", "--device", "--out", "--save", "--load", "--help"]
+           "--patience", "--lr", "--max-len", "--num-groups", "--full-ranking", "--device", "--out", "--save", "--load",
+           "--help"]
 METRICS = {"auc", "gauc", "mrr", "ndcg@10", "hr@10_full", "ndcg@10_full"}
 
 

@@ -1,0 +1,77 @@
+"""What the analysis notebooks (08-10) share: their fast settings, training with a sampled-only test, and the
+comparison of learned user representations with the sample's planted groups (Fig. 4-5, Sec. 4.4).
+
+Nothing here is part of the model; it sits on top of `mini_man.train`.
+"""
+import copy
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.cluster import KMeans
+from sklearn.metrics import normalized_mutual_info_score
+
+from mini_man import data as mdata
+from mini_man import train
+
+T = 5  # history length of the notebooks' fast runs (paper: 20)
+FAST = train.TrainConfig(epochs=5, batch_size=128, lr=3e-3, n_neg=4, patience=0, seed=0)
+OVERRIDES = dict(n_blocks=1)  # one SASRec block (official code: 2); GRU4Rec has no blocks
+
+
+def fit_and_test(name: str, data: mdata.CrossDomainData, tensors, tcfg: train.TrainConfig = FAST, **overrides):
+    """`train.train_and_test` without the full ranking, keeping the last weights: build model `name` seeded with
+    `tcfg.seed` (with `OVERRIDES`), `train.fit` it, test each domain with its best state (sampled 1 + 9 metrics;
+    the "(full)" ones are NaN). Returns the model with its LAST epoch's weights, the `FitResult` and
+    {domain: {metric: float}}."""
+    torch.manual_seed(tcfg.seed)
+    model = train.build_model(name, data, tcfg.device, **{**OVERRIDES, **overrides})
+    fit = train.fit(model, data, tensors, tcfg)
+    last = copy.deepcopy(model.state_dict())
+    results = train.test(model, data, tensors, fit.best_state, tcfg.eval_batch_size, full_ranking=0)
+    model.load_state_dict(last)
+    return model, fit, results
+
+
+def latest_histories(d: mdata.DomainData):
+    """One history per user: the one before the user's last interaction. Returns (user index (U,), hist (U, T))."""
+    user = np.concatenate([d.train.user, d.valid.user, d.test.user])  # splits in time order, users sorted inside
+    hist = np.concatenate([d.train.hist, d.valid.hist, d.test.hist])
+    last = len(user) - 1 - np.unique(user[::-1], return_index=True)[1]  # last occurrence of each user
+    return user[last], hist[last]
+
+
+def planted_groups(d: mdata.DomainData, users: np.ndarray, truth: pd.DataFrame) -> np.ndarray:
+    """(U,) planted group of each user (a domain user index), looked up by the raw user string in `truth`
+    (columns domain, user, group: `data/sample/user_groups.csv`)."""
+    table = truth[truth["domain"] == d.name].set_index("user")["group"]
+    groups = table.reindex(d.users[users]).to_numpy()
+    if np.isnan(groups).any():
+        raise ValueError(f"domain {d.name}: {int(np.isnan(groups).sum())} users have no planted group in the table")
+    return groups.astype(int)
+
+
+@torch.no_grad()
+def representations(model, X: str, hist: np.ndarray) -> dict:
+    """`model.encode_history` of the given histories (U, T), as numpy arrays (g_Xu, s_X, s_Xg, ...)."""
+    model.eval()
+    device = next(model.parameters()).device
+    return {k: v.cpu().numpy() for k, v in model.encode_history(X, torch.as_tensor(hist, device=device)).items()}
+
+
+def nmi(labels_true, labels_pred) -> float:
+    """Normalised mutual information of two labelings (arithmetic mean normalisation)."""
+    return float(normalized_mutual_info_score(labels_true, labels_pred, average_method="arithmetic"))
+
+
+def kmeans(x: np.ndarray, k: int) -> KMeans:
+    """K-Means with k clusters, 10 restarts, seed 0 (Fig. 4 clusters the pooled group representations)."""
+    return KMeans(n_clusters=k, n_init=10, random_state=0).fit(x)
+
+
+def nearest_A_group(rep_A: np.ndarray, groups_A: np.ndarray, rep_B: np.ndarray) -> np.ndarray:
+    """(U_B,) for each B user, the planted group whose A centroid is nearest (each domain centred on its mean).
+    rep_A (U_A, D), groups_A (U_A,), rep_B (U_B, D)."""
+    a, b = rep_A - rep_A.mean(0), rep_B - rep_B.mean(0)
+    centroids = np.stack([a[groups_A == g].mean(0) for g in range(groups_A.max() + 1)])  # (G, D)
+    return ((b[:, None, :] - centroids[None]) ** 2).sum(-1).argmin(1)

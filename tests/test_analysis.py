@@ -1,0 +1,72 @@
+"""mini_man.analysis: the helpers of notebooks 08-10 (fast training, planted-group comparisons)."""
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from mini_man import analysis, sample, train
+from mini_man import data as mdata
+from test_train import TINY
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """The tiny sample prepared with the notebooks' T, and its planted user groups."""
+    s = sample.generate(**TINY)
+    folder = tmp_path_factory.mktemp("analysis")
+    s.write(folder)
+    data = mdata.prepare(folder / sample.FILES[0], folder / sample.FILES[1], max_len=analysis.T, kcore=3)
+    return data, s.user_groups
+
+
+def test_latest_histories_give_each_user_the_history_before_their_last_item(tiny):
+    data, _ = tiny
+    d = data.domains["A"]
+    users, hist = analysis.latest_histories(d)
+    all_users = np.concatenate([d.train.user, d.valid.user, d.test.user])
+    assert sorted(users.tolist()) == sorted(set(all_users.tolist())) and hist.shape == (len(users), analysis.T)
+    u = users[0]  # its latest history is the one of its last instance, in time order train -> valid -> test
+    rows = [s.hist[s.user == u] for s in (d.train, d.valid, d.test) if (s.user == u).any()]
+    assert (hist[0] == rows[-1][-1]).all()
+
+
+def test_planted_groups_are_looked_up_by_raw_user_id_and_missing_ones_are_an_error(tiny):
+    data, truth = tiny
+    d = data.domains["B"]
+    users, _ = analysis.latest_histories(d)
+    groups = analysis.planted_groups(d, users, truth)
+    table = truth[truth["domain"] == "B"].set_index("user")["group"]
+    assert groups.tolist() == [int(table[d.users[u]]) for u in users]
+    with pytest.raises(ValueError, match="no planted group"):
+        analysis.planted_groups(d, users, truth[truth["domain"] == "A"])
+
+
+def test_nearest_a_group_assigns_each_b_user_to_the_nearest_centred_a_centroid():
+    rep_A = np.array([[0.0, 0.0], [0.0, 2.0], [10.0, 0.0], [10.0, 2.0]])  # groups 0 and 1 at x = 0 and x = 10
+    groups_A = np.array([0, 0, 1, 1])
+    rep_B = np.array([[100.0, 5.0], [110.0, 5.0], [101.0, 5.0]])  # centred: -3.67, 6.33, -2.67
+    assert analysis.nearest_A_group(rep_A, groups_A, rep_B).tolist() == [0, 1, 0]
+
+
+def test_nmi_is_1_for_a_relabelling_and_0_for_independent_labels():
+    assert analysis.nmi([0, 0, 1, 1], [1, 1, 0, 0]) == pytest.approx(1.0)
+    assert analysis.nmi([0, 1, 0, 1], [0, 0, 1, 1]) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_fit_and_test_returns_the_last_weights_and_sampled_metrics_only(tiny):
+    data, _ = tiny
+    tensors = train.to_device(data, "cpu")
+    tcfg = replace(analysis.FAST, epochs=2)
+    model, fit, results = analysis.fit_and_test("man", data, tensors, tcfg)
+    assert model.cfg.n_blocks == analysis.OVERRIDES["n_blocks"] and len(fit.history) == 2
+    for d in ("A", "B"):
+        assert all(0 <= results[d][m] <= 1 for m in train.METRICS[:4])
+        assert all(math.isnan(results[d][m]) for m in train.METRICS[4:])
+    torch.manual_seed(tcfg.seed)  # the same run again, to see which weights the first one returned
+    again = train.build_model("man", data, "cpu", **analysis.OVERRIDES)
+    train.fit(again, data, tensors, tcfg)
+    assert all(torch.equal(p, q) for p, q in zip(model.state_dict().values(), again.state_dict().values()))
+    reps = analysis.representations(model, "A", data.domains["A"].test.hist[:7])
+    assert reps["g_Xu"].shape == (7, model.cfg.D) and isinstance(reps["s_Xg"], np.ndarray)
