@@ -128,7 +128,7 @@ def build_parser() -> Parser:
     p.add_argument("--full-ranking", type=_full_ranking, default=tc.full_ranking, metavar="N|all",
                    help="test histories per domain ranked against all items for the '(full)' metrics: 'all', N (a "
                         "fixed random N, the same for every model), or 0 to skip them; at the processed Amazon "
-                        "size 'all' takes ~20 min on 2 cores (default: all)")
+                        "size 'all' takes ~13 min on 2 cores (default: all)")
     p.add_argument("--device", choices=("cpu", "cuda"), default=tc.device,
                    help="with --ddp and cuda, each process uses cuda:LOCAL_RANK (default: %(default)s)")
     p.add_argument("--ddp", action="store_true",
@@ -329,7 +329,9 @@ def run_job(p: Parser, args) -> int:
     results = {n: aggregate(rs) for n, rs in runs.items()}
     labels = {"A": f"A ({args.domain_a.stem})", "B": f"B ({args.domain_b.stem})"}
     print(table(runs, results, labels, tcfg.epochs))
-    if tcfg.full_ranking is not None:
+    if tcfg.full_ranking == 0:
+        print("(full) metrics skipped (--full-ranking 0)")
+    elif tcfg.full_ranking is not None:
         print(f"(full) metrics: at most {tcfg.full_ranking} random test histories per domain (--full-ranking)")
     if args.out:
         args.out.write_text(json.dumps(report(args, tcfg, cfgs, data, runs, results), indent=1, allow_nan=False))

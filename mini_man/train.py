@@ -65,8 +65,8 @@ class TrainConfig:
     ddp: bool = False  # data-parallel over the processes of `torchrun` (the process group must be initialised)
     eval_batch_size: int = 64  # histories per chunk at evaluation; bounds the memory of full ranking (all items)
     # Test histories per domain ranked against all items for the "(full)" metrics: None = all; N = a fixed random N
-    # (the same for every model and seed); 0 = none (NaN). At the processed Amazon size, ranking all ~4k test
-    # histories against 30-40k items each (ISA included) takes ~20 min on 2 cores, far longer than training.
+    # (the same for every model and seed); 0 = none (NaN). At the processed Amazon size, ranking all ~9k test
+    # histories against 27-42k items each (ISA included) takes ~13 min on 2 cores, far longer than an epoch (~20 s).
     full_ranking: int | None = None
 
     def __post_init__(self):
