@@ -1,12 +1,13 @@
 """Training throughput of MAN and its SASRec baseline (`single`), measured in the same run.
 
 One instance = one history plus its 1 + K candidates. A step = forward + backward + Adam step on one domain's
-batch, as in training. Reported: the median over repeats after warm-up, instances per second, the ratio
-man/single, seconds per step with K = 1 and K = 9 (for `man`, and for `man-no-isa`: ISA is the only part that runs
-per candidate), and the peak resident memory.
+batch, as in training. Reported: the median over repeats after warm-up (the measured steps take turns, see
+`median_seconds`), instances per second, the ratio man/single, seconds per step with K = 1 and K = 9 (for `man`,
+and for `man-no-isa`: ISA is the only part that runs per candidate), and the peak resident memory; with
+`--profile`, the cost of each attention module and a torch.profiler table.
 
     python benchmarks/bench_train.py                     # both settings, 2 threads
-    python benchmarks/bench_train.py --out bench.json --profile
+    python benchmarks/bench_train.py --profile --out benchmarks/results/bench_train.json   # as in the README
 
 Settings: "amazon" = the paper's Amazon setup (T = 20, D = 16 + 4, K = 9, the processed release's 66,161 items
 split over the two domains); "microvideo" = T = 250, D = 32 + 8, ISA MLP [80, 40], prediction MLP [100, 64]

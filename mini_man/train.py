@@ -11,7 +11,8 @@ One trainer for every model of the experiments:
   every epoch).
 - After every epoch: validation GAUC per domain; early stopping per domain with a patience (A.5: 2; default: off); each
   domain keeps a copy of its own best state and is tested with it (as the official code does, §6 of the notes).
-- Test: sampled metrics on the fixed 1 + 9 candidates, and full-ranking HR@10/NDCG@10 over all local items.
+- Test: sampled metrics on the fixed 1 + 9 candidates, and full-ranking HR@10/NDCG@10 over all local items (for
+  every test history, or a fixed random subset: `TrainConfig.full_ranking`).
 
 Tensors live on the training device: each split is moved once; batches are index tensors on that device; the
 only host round trips are the per-epoch loss logging, the per-epoch negatives, and evaluation.
@@ -184,7 +185,7 @@ def candidate_scores(model, domain: str, st: SplitTensors, chunk: int) -> np.nda
 @torch.no_grad()
 def full_ranks(model, domain: str, split: mdata.Split, st: SplitTensors, chunk: int, rows=None) -> np.ndarray:
     """(N,) 1-based rank of each target among all local items of `domain` (history items excluded); with `rows`
-    (an index array), only those rows of the split."""
+    (an index array of length R), only those rows of the split: (R,)."""
     model.eval()
     rows = np.arange(len(split.target)) if rows is None else rows
     ranks = []

@@ -70,3 +70,25 @@ def test_fit_and_test_returns_the_last_weights_and_sampled_metrics_only(tiny):
     assert all(torch.equal(p, q) for p, q in zip(model.state_dict().values(), again.state_dict().values()))
     reps = analysis.representations(model, "A", data.domains["A"].test.hist[:7])
     assert reps["g_Xu"].shape == (7, model.cfg.D) and isinstance(reps["s_Xg"], np.ndarray)
+
+
+def test_fit_and_test_restores_the_last_weights_after_testing_with_the_best_ones(tiny, monkeypatch):
+    """In the tiny run both best epochs are the last one, so the test above cannot see a missing restore: here
+    `train.test` is replaced by one that leaves other weights in the model, as loading an earlier best state does."""
+    data, _ = tiny
+    tensors = train.to_device(data, "cpu")
+    tcfg = replace(analysis.FAST, epochs=1)
+
+    def test_with_other_weights(model, *args, **kwargs):
+        with torch.no_grad():
+            for p in model.parameters():
+                p.zero_()
+        return {}
+
+    monkeypatch.setattr(train, "test", test_with_other_weights)
+    model, _, _ = analysis.fit_and_test("single", data, tensors, tcfg)
+    assert any(p.abs().sum() > 0 for p in model.parameters())
+    torch.manual_seed(tcfg.seed)
+    again = train.build_model("single", data, "cpu", **analysis.OVERRIDES)
+    train.fit(again, data, tensors, tcfg)
+    assert all(torch.equal(p, q) for p, q in zip(model.state_dict().values(), again.state_dict().values()))
