@@ -1,21 +1,29 @@
-"""Data: Amazon-2014 "ratings only" files -> k-core -> split -> instances -> fixed evaluation candidates.
+"""Data: rating files (`mini_man.formats`, checked by `mini_man.checks`) -> k-core -> split -> instances -> fixed
+evaluation candidates.
 
 The paper describes its data in Sec. 4.1.1 and appendix A.4. The official preprocessing is
 `reco_utils/dataset/sequential_reviews.py` (notes `official_code.md` §8-9). The two disagree in several places.
 Each such place has a "Paper: ... Here: ..." note below, and `data/README.md` lists them all.
 
 Pipeline of `prepare` (one domain at a time; the domains meet only in the global item vocabulary):
-  load -> sort each user's interactions by time -> drop duplicate (user, item) pairs, keeping the earliest
+  load (any format of `formats.FORMATS`) -> sort each user's interactions by time -> drop duplicate (user, item) pairs, keeping the earliest
   -> k-core -> drop users left with a single interaction -> split the instances (time or leave-last-one-out)
   -> local and global vocabularies -> instances (right-aligned histories) -> fixed evaluation candidates.
 All steps are vectorised numpy/pandas. No step loops over rows; the loops run over history columns or
 sampling rounds.
 """
+import argparse
+import sys
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from mini_man import checks, formats
+from mini_man.formats import DataError, DataWarning  # noqa: F401 (re-exported: mini_man.data.DataError)
 
 COLUMNS = ("user", "item", "rating", "timestamp")
 DOMAINS = ("A", "B")
@@ -23,10 +31,7 @@ SPLITS = ("train", "valid", "test")
 KCORE_MODES = ("paper", "official")
 SPLIT_MODES = ("time", "loo")
 DAY = 86400  # seconds; Amazon timestamps are day-granular
-
-
-class DataError(ValueError):
-    """Bad input data. The one-line message names the file (or domain) and the problem."""
+COLD_LIMIT = 0.2  # training warns above this share of cold valid/test targets (`cold_warning`)
 
 
 @dataclass
@@ -51,6 +56,7 @@ class DomainData:
     valid: Split
     test: Split
     users: np.ndarray | None = None  # (n_users,) raw user id strings (object); Split.user indexes it
+    format: str = ""  # the file format it was read from (`formats.FORMATS`)
 
     def stats(self) -> dict:
         """{"users", "items", "train", "valid", "test"} as plain ints (items exclude padding)."""
@@ -70,43 +76,17 @@ class CrossDomainData:
 
 
 # ----------------------------------------------------------------------------------------------------- loading
-def load_ratings(path) -> pd.DataFrame:
-    """Read one ratings CSV: no header, 4 columns user,item,rating,timestamp; rows in any order.
+def load_ratings(path, format: str = "auto") -> pd.DataFrame:
+    """Read one rating file in `format` (see `formats.FORMATS`; "auto" decides from the content); rows in any order.
 
     User and item ids stay strings (`0545112141` keeps its leading zero; `NA` stays `NA`). Every rating counts as
-    an implicit positive, as in the paper (A.4). Raises `DataError` for: missing file, empty file, header row,
-    wrong number of columns, empty field, non-numeric rating, non-integer timestamp.
-    Returns columns user (str), item (str), rating (float64), timestamp (int64), in file order.
+    an implicit positive, as in the paper (A.4). Every column is checked (`checks.check`): a value that cannot be
+    right raises `DataError` with its count and an example line; millisecond timestamps become seconds.
+    Returns columns user (str), item (str), rating (float64), timestamp (int64 seconds; the file position for the
+    `sasrec` format, which has no time), in file order.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: file not found")
-    try:
-        df = pd.read_csv(path, header=None, dtype={0: str, 1: str}, na_filter=False, low_memory=False)
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: empty file (expected rows user,item,rating,timestamp)") from None
-    except pd.errors.ParserError as e:
-        detail = str(e).strip().splitlines()[-1].removeprefix("Error tokenizing data. C error: ")
-        raise DataError(f"{path}: wrong number of columns ({detail}); expected 4: user,item,rating,timestamp") \
-            from None
-    if df.shape[1] != 4:
-        raise DataError(f"{path}: {df.shape[1]} columns, expected 4: user,item,rating,timestamp (no header)")
-    df.columns = list(COLUMNS)
-    rating = pd.to_numeric(df["rating"], errors="coerce").to_numpy(np.float64)
-    ts = pd.to_numeric(df["timestamp"], errors="coerce").to_numpy(np.float64)
-    bad_rating = ~np.isfinite(rating)
-    bad_ts = ~np.isfinite(ts) | (ts != np.floor(ts))
-    if bad_rating[0] and bad_ts[0]:
-        raise DataError(f"{path}: row 1 looks like a header ({','.join(map(str, df.iloc[0]))!r}); "
-                        "the files have no header row: remove it")
-    bad = bad_rating | bad_ts | (df["user"] == "").to_numpy() | (df["item"] == "").to_numpy()
-    if bad.any():
-        row = int(np.argmax(bad))
-        fields = [str(x) for x in df.iloc[row]]
-        what = ("an empty field (fewer than 4 columns?)" if "" in fields else
-                "a non-numeric rating" if bad_rating[row] else "a timestamp that is not a whole number of seconds")
-        raise DataError(f"{path}: row {row + 1} has {what}: {','.join(fields)!r}")
-    return pd.DataFrame({"user": df["user"], "item": df["item"], "rating": rating, "timestamp": ts.astype(np.int64)})
+    fmt = formats.resolve(path, format)
+    return checks.check(formats.read(path, fmt), path, fmt)
 
 
 def kcore_mask(user: np.ndarray, item: np.ndarray, k: int, mode: str = "paper") -> np.ndarray:
@@ -127,7 +107,8 @@ def kcore_mask(user: np.ndarray, item: np.ndarray, k: int, mode: str = "paper") 
             return keep
 
 
-def load_domain(path, name: str = "", kcore: int = 10, kcore_mode: str = "paper") -> pd.DataFrame:
+def load_domain(path, name: str = "", kcore: int = 10, kcore_mode: str = "paper",
+                format: str = "auto") -> pd.DataFrame:
     """Load one domain and filter it: duplicates -> k-core -> single-interaction users.
 
     Returns the kept interactions sorted by (user, timestamp). Ties on a day keep the file order (stable sort),
@@ -135,7 +116,7 @@ def load_domain(path, name: str = "", kcore: int = 10, kcore_mode: str = "paper"
     A user left with a single interaction has no (history, target) instance and is dropped; this can only
     happen when kcore <= 1. Raises `DataError` if nothing is left.
     """
-    df = load_ratings(path)
+    df = load_ratings(path, format)
     ucode, _ = pd.factorize(df["user"], sort=True)
     icode, _ = pd.factorize(df["item"], sort=True)
     order = np.lexsort((df["timestamp"].to_numpy(), ucode))  # stable: ties keep file order
@@ -153,8 +134,10 @@ def load_domain(path, name: str = "", kcore: int = 10, kcore_mode: str = "paper"
 
 # ------------------------------------------------------------------------------------------------- preparing
 def prepare(path_a, path_b, *, max_len=20, kcore=10, kcore_mode="paper", split="time",
-            valid_days=90, test_days=90, n_eval_neg=9, seed=0) -> CrossDomainData:
-    """Prepare both domains from their ratings CSVs (A = Video Games, B = Toys and Games in the paper).
+            valid_days=90, test_days=90, n_eval_neg=9, seed=0, format="auto", warm_only=False) -> CrossDomainData:
+    """Prepare both domains from their rating files (A = Video Games, B = Toys and Games in the paper).
+
+    - format: one of `formats.NAMES` for both files; "auto" (default) decides per file from its content.
 
     - kcore, kcore_mode: see `kcore_mask` (kcore <= 1 switches the filter off).
     - split "time" (default): per domain, test = instances whose target falls in [t_max - test_days, t_max],
@@ -164,24 +147,38 @@ def prepare(path_a, path_b, *, max_len=20, kcore=10, kcore_mode="paper", split="
       split "loo": each user's last instance is test, the one before valid, the rest train (SASRec).
     - max_len: T, the most recent T items before the target (Sec. 4.1.3: 20).
     - n_eval_neg, seed: every valid/test instance gets 1 + n_eval_neg candidates, fixed here (see
-      `eval_candidates`), so every model is scored on the same lists.
+      `eval_candidates`), so every model is scored on the same lists. A user who has seen all but fewer than
+      n_eval_neg items has no such list: that user's valid/test instances are dropped with a `DataWarning`.
+    - warm_only: drop the valid/test instances whose target never occurs in the training split ("cold" targets,
+      `cold_shares`). Default False: all targets, as in the authors' released files behind the paper's Table 2.
     """
-    checks = [(kcore_mode in KCORE_MODES, f"kcore_mode must be one of {KCORE_MODES}, got {kcore_mode!r}"),
+    rules = [(kcore_mode in KCORE_MODES, f"kcore_mode must be one of {KCORE_MODES}, got {kcore_mode!r}"),
               (split in SPLIT_MODES, f"split must be one of {SPLIT_MODES}, got {split!r}"),
               (max_len >= 1, f"max_len must be >= 1, got {max_len}"),
               (n_eval_neg >= 1, f"n_eval_neg must be >= 1, got {n_eval_neg}"),
               (valid_days >= 1 and test_days >= 1, f"valid_days and test_days must be >= 1, got "
                                                    f"{valid_days}, {test_days}")]
-    for ok, message in checks:
+    for ok, message in rules:
         if not ok:
             raise ValueError(message)
     paths = dict(zip(DOMAINS, (path_a, path_b)))
-    frames = {d: load_domain(paths[d], d, kcore, kcore_mode) for d in DOMAINS}
-    return _prepare_frames(frames, paths, max_len=max_len, split=split, valid_days=valid_days,
-                           test_days=test_days, n_eval_neg=n_eval_neg, seed=seed)
+    frames, fmts = _load_both(paths, kcore, kcore_mode, format, split)
+    return _prepare_frames(frames, paths, fmts, max_len=max_len, split=split, valid_days=valid_days,
+                           test_days=test_days, n_eval_neg=n_eval_neg, seed=seed, warm_only=warm_only)
 
 
-def _prepare_frames(frames, paths, *, max_len, split, valid_days, test_days, n_eval_neg, seed) -> CrossDomainData:
+def _load_both(paths: dict, kcore, kcore_mode, format, split) -> tuple[dict, dict]:
+    """({domain: filtered frame}, {domain: Format}); a time split of a file without timestamps is refused."""
+    fmts = {d: formats.resolve(paths[d], format) for d in DOMAINS}
+    for d, fmt in fmts.items():
+        if split == "time" and fmt.time_unit is None:
+            raise DataError(f"{paths[d]}: format {fmt.name} has no timestamps (the order only), so there is no time "
+                            "split: use split='loo' (--split loo)")
+    return {d: load_domain(paths[d], d, kcore, kcore_mode, fmts[d].name) for d in DOMAINS}, fmts
+
+
+def _prepare_frames(frames, paths, fmts, *, max_len, split, valid_days, test_days, n_eval_neg, seed,
+                    warm_only) -> CrossDomainData:
     # Paper: |I^A|, |I^B| and |I^A u I^B| tables (Eq. 1-2). Official: one shared vocab from the 5%-sampled train
     # files only (~40% of test positives OOV, notes §9.4). Here: local vocabularies from ALL kept interactions
     # of the domain, and a global one over the union of item strings; no target is out of vocabulary.
@@ -200,22 +197,33 @@ def _prepare_frames(frames, paths, *, max_len, split, valid_days, test_days, n_e
         pos = np.arange(len(df)) - start[user]  # position in the user's sequence
         part = _split_labels(ts, pos, counts[user], split, valid_days, test_days)
         seen = np.sort(user.astype(np.int64) * n_items + local)  # every (user, item) pair of the domain
+        label = f"domain {d} ({paths[d]})"
         splits = {}
         for s_index, name in enumerate(SPLITS):
             # Paper: every interaction after the first. Official: a ~5% random sample (notes §8.6). Here: all.
             rows = np.flatnonzero((pos >= 1) & (part == s_index))
+            if name != "train":
+                if warm_only:
+                    rows = rows[warm_items(splits["train"], n_items)[local[rows]]]
+                short = unseen_items(user[rows].astype(np.int64), n_items, seen) < n_eval_neg
+                if short.any():
+                    warnings.warn(f"{label}: {name}: dropped {short.sum():,} instance(s) of "
+                                  f"{np.unique(user[rows[short]]).size:,} user(s) who interacted with all but fewer "
+                                  f"than {n_eval_neg} of the {n_items - 1} items, so {n_eval_neg} negatives cannot be "
+                                  f"drawn, e.g. user {users[user[rows[short][0]]]!r}", DataWarning, stacklevel=3)
+                    rows = rows[~short]
             if rows.size == 0:
-                raise DataError(f"domain {d} ({paths[d]}): the {name} split is empty (split={split!r}, "
-                                f"valid_days={valid_days}, test_days={test_days})")
+                raise DataError(f"{label}: the {name} split is empty (split={split!r}, valid_days={valid_days}, "
+                                f"test_days={test_days}{', warm_only=True' if warm_only else ''})")
             u, target = user[rows].astype(np.int64), local[rows]
             cand = None
             if name != "train":
                 rng = np.random.default_rng((seed, d_index, s_index))
-                cand = eval_candidates(u, target, n_items, seen, n_eval_neg, rng, label=f"domain {d} ({paths[d]})")
+                cand = eval_candidates(u, target, n_items, seen, n_eval_neg, rng, label=label)
             splits[name] = Split(user=u, hist=histories(local, pos, rows, max_len), target=target, cand=cand)
         global_ids = np.concatenate([[0], np.searchsorted(union, items[1:]) + 1]).astype(np.int64)
         domains[d] = DomainData(name=d, n_items=n_items, items=items, global_ids=global_ids,
-                                users=np.asarray(users, dtype=object), **splits)
+                                users=np.asarray(users, dtype=object), format=fmts[d].name, **splits)
     return CrossDomainData(domains=domains, n_global_items=len(union) + 1, max_len=max_len)
 
 
@@ -227,6 +235,36 @@ def _split_labels(ts, pos, length, split, valid_days, test_days) -> np.ndarray:
     cut_test = ts.max() - test_days * DAY
     cut_valid = cut_test - valid_days * DAY
     return np.where(ts >= cut_test, 2, np.where(ts >= cut_valid, 1, 0))
+
+
+def warm_items(train: Split, n_items: int) -> np.ndarray:
+    """(n_items,) bool: the items that occur in the training split, as a target or in a training history."""
+    warm = np.zeros(n_items, dtype=bool)
+    warm[train.target] = True
+    warm[train.hist.ravel()] = True
+    warm[0] = False  # padding
+    return warm
+
+
+def cold_shares(dd: DomainData) -> dict:
+    """{"valid", "test"}: share of the split's targets that never occur in the training split ("cold" targets).
+
+    A model has never trained on a cold item's embedding as a positive or in a history (only, at random, as a
+    negative), so it scores it near its initial value, and a popularity scorer ranks it last. Many cold targets
+    pull AUC/GAUC towards or below 0.5 for every model; `prepare(..., warm_only=True)` leaves them out.
+    """
+    warm = warm_items(dd.train, dd.n_items)
+    return {s: float(np.mean(~warm[getattr(dd, s).target])) for s in ("valid", "test")}
+
+
+def cold_warning(dd: DomainData, limit: float = COLD_LIMIT) -> str | None:
+    """One line for the training log when more than `limit` of the domain's valid or test targets are cold."""
+    cold = cold_shares(dd)
+    if max(cold.values()) <= limit:
+        return None
+    return (f"domain {dd.name}: {cold['test']:.0%} of test and {cold['valid']:.0%} of valid targets never occur in "
+            "training; every model scores them blindly, which pulls AUC/GAUC towards 0.5 (popularity below it) and "
+            "hit rates down; --warm-targets-only evaluates the others only")
 
 
 def histories(local: np.ndarray, pos: np.ndarray, rows: np.ndarray, T: int) -> np.ndarray:
@@ -256,11 +294,10 @@ def eval_candidates(user, target, n_items, seen, n_neg, rng, label="") -> np.nda
     interactions, may hit the user's history (notes §8.8). Here: uniform, never an item of the user.
     Drawn by oversampling and rejection; rows that fall short are redrawn with a larger oversample.
     """
-    n_user_items = np.diff(np.searchsorted(seen, np.arange(user.max() + 2, dtype=np.int64) * n_items))
-    short = n_items - 1 - n_user_items[user] < n_neg
-    if short.any():
-        raise DataError(f"{label}: user {user[short][0]} has interacted with all but "
-                        f"{n_items - 1 - n_user_items[user[short][0]]} of the {n_items - 1} items; "
+    short = unseen_items(user, n_items, seen) < n_neg
+    if short.any():  # `prepare` drops these rows first; a direct caller gets the user's index
+        raise DataError(f"{label}: user index {user[short][0]} has interacted with all but "
+                        f"{unseen_items(user[short][:1], n_items, seen)[0]} of the {n_items - 1} items; "
                         f"{n_neg} negatives cannot be drawn")
     cand = np.empty((len(target), 1 + n_neg), dtype=np.int64)
     cand[:, 0] = target
@@ -276,6 +313,15 @@ def eval_candidates(user, target, n_items, seen, n_neg, rng, label="") -> np.nda
         cand[todo[done], 1:] = draw[done][take].reshape(-1, n_neg)
         todo, m = todo[~done], 2 * m
     return cand
+
+
+def unseen_items(user: np.ndarray, n_items: int, seen: np.ndarray) -> np.ndarray:
+    """(N,) how many of the domain's n_items - 1 items each row's user never interacted with (`seen` as above)."""
+    if len(user) == 0:
+        return np.zeros(0, dtype=np.int64)
+    lo = np.searchsorted(seen, user * n_items)
+    hi = np.searchsorted(seen, (user + 1) * n_items)
+    return n_items - 1 - (hi - lo)
 
 
 def repeats_in_row(x: np.ndarray) -> np.ndarray:
@@ -302,59 +348,100 @@ def sample_negatives(target: np.ndarray, n_items: int, k: int, rng: np.random.Ge
 
 
 # ---------------------------------------------------------------------------------------------- statistics
-def describe(path_a, path_b, *, kcore=10, kcore_mode="paper", **split_kw) -> dict:
+def describe(path_a, path_b, *, kcore=10, kcore_mode="paper", format="auto", **prepare_kw) -> dict:
     """Statistics in the shape of the paper's Table 1, after filtering, plus the instance counts per split.
 
     Returns {"A": {...}, "B": {...}} with keys users, items, records, overlap_items (share of this domain's
     items that also occur in the other domain), overlap_users, avg_length (records / users), density
-    (records / (users * items)), first_day, last_day (YYYY-MM-DD, UTC), train, valid, test (instances).
-    `split_kw` goes to `prepare` (split, valid_days, test_days, ...).
+    (records / (users * items)), first_day, last_day (YYYY-MM-DD, UTC; "n/a" without timestamps), train, valid,
+    test (instances), format (the file's), cold_valid, cold_test (`cold_shares`).
+    `prepare_kw` goes to `prepare` (split, valid_days, test_days, warm_only, ...).
     """
     paths = dict(zip(DOMAINS, (path_a, path_b)))
-    frames = {d: load_domain(paths[d], d, kcore, kcore_mode) for d in DOMAINS}
-    kw = dict(max_len=20, split="time", valid_days=90, test_days=90, n_eval_neg=9, seed=0) | split_kw
-    data = _prepare_frames(frames, paths, **kw)
+    kw = dict(max_len=20, split="time", valid_days=90, test_days=90, n_eval_neg=9, seed=0, warm_only=False)
+    kw |= prepare_kw
+    frames, fmts = _load_both(paths, kcore, kcore_mode, format, kw["split"])
+    data = _prepare_frames(frames, paths, fmts, **kw)
     out = {}
     for d, other in zip(DOMAINS, DOMAINS[::-1]):
         f, g = frames[d], frames[other]
         users, items = f["user"].unique(), f["item"].unique()
         day = pd.to_datetime(f["timestamp"].agg(["min", "max"]), unit="s").dt.strftime("%Y-%m-%d")
+        if fmts[d].time_unit is None:
+            day = {"min": "n/a", "max": "n/a"}
+        cold = cold_shares(data.domains[d])
         out[d] = {"users": len(users), "items": len(items), "records": len(f),
                   "overlap_items": float(np.isin(items, g["item"].unique()).mean()),
                   "overlap_users": float(np.isin(users, g["user"].unique()).mean()),
                   "avg_length": len(f) / len(users), "density": len(f) / (len(users) * len(items)),
                   "first_day": day["min"], "last_day": day["max"],
-                  **{s: data.domains[d].stats()[s] for s in SPLITS}}
+                  **{s: data.domains[d].stats()[s] for s in SPLITS},
+                  "format": fmts[d].name, "cold_valid": cold["valid"], "cold_test": cold["test"]}
     return out
 
 
-def markdown_table(stats: dict, names=("A", "B")) -> str:
-    """`describe` output as a Markdown table (rows as in the paper's Table 1, columns = domains)."""
+def markdown_table(stats: dict, names=("A", "B"), details: bool = False) -> str:
+    """`describe` output as a Markdown table (rows as in the paper's Table 1, columns = domains); with `details`,
+    also the file format and the shares of cold valid/test targets."""
     rows = [("#Users", "users", "{:,}"), ("#Items", "items", "{:,}"), ("#Records", "records", "{:,}"),
             ("Overlap items", "overlap_items", "{:.2%}"), ("Overlap users", "overlap_users", "{:.2%}"),
             ("Avg. length", "avg_length", "{:.2f}"), ("Density", "density", "{:.4%}"),
             ("First day", "first_day", "{}"), ("Last day", "last_day", "{}"),
             ("Train instances", "train", "{:,}"), ("Valid instances", "valid", "{:,}"),
             ("Test instances", "test", "{:,}")]
+    if details:
+        rows += [("Cold valid targets", "cold_valid", "{:.2%}"), ("Cold test targets", "cold_test", "{:.2%}"),
+                 ("Format", "format", "{}")]
     lines = ["| | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
     lines += [f"| {label} | " + " | ".join(fmt.format(stats[d][key]) for d in DOMAINS) + " |"
               for label, key, fmt in rows]
     return "\n".join(lines)
 
 
-if __name__ == "__main__":
-    import argparse
+# ---------------------------------------------------------------------------------------------- command line
+class OneLineParser(argparse.ArgumentParser):
+    """argparse whose errors are one line on stderr (no usage block); the exit code stays 2."""
 
-    p = argparse.ArgumentParser(prog="python -m mini_man.data",
-                                description="Print Table-1 statistics of two ratings CSVs after filtering.")
-    p.add_argument("domain_a", help="ratings CSV of domain A")
-    p.add_argument("domain_b", help="ratings CSV of domain B")
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+@contextmanager
+def warnings_as_lines(say):
+    """Inside the block, warnings are collected; at its end (also on an error) each goes to `say` as one line."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            for w in caught:
+                say(f"warning: {w.message}")
+
+
+def main(argv=None) -> int:
+    """`python -m mini_man.data A B`: the Table-1 statistics (with the formats and cold targets) on stdout; bad
+    input: one line on stderr, exit code 2."""
+    p = OneLineParser(prog="python -m mini_man.data",
+                      description="Print Table-1 statistics of two rating files after filtering.")
+    p.add_argument("domain_a", help="rating file of domain A")
+    p.add_argument("domain_b", help="rating file of domain B")
+    p.add_argument("--format", choices=formats.NAMES, default="auto",
+                   help="file format of both files; auto decides per file from its content (default: auto)")
     p.add_argument("--kcore", type=int, default=10)
     p.add_argument("--kcore-mode", choices=KCORE_MODES, default="paper")
     p.add_argument("--split", choices=SPLIT_MODES, default="time")
-    a = p.parse_args()
+    p.add_argument("--warm-targets-only", action="store_true",
+                   help="drop valid/test instances whose target never occurs in training")
+    a = p.parse_args(argv)
     try:
-        print(markdown_table(describe(a.domain_a, a.domain_b, kcore=a.kcore, kcore_mode=a.kcore_mode,
-                                      split=a.split)))
-    except ValueError as e:
+        with warnings_as_lines(lambda line: print(f"{p.prog}: {line}", file=sys.stderr)):
+            stats = describe(a.domain_a, a.domain_b, kcore=a.kcore, kcore_mode=a.kcore_mode, format=a.format,
+                             split=a.split, warm_only=a.warm_targets_only)
+    except ValueError as e:  # DataError is a ValueError
         p.error(str(e))
+    print(markdown_table(stats, details=True))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -59,9 +59,9 @@ def test_ids_stay_strings_with_leading_zeros(tmp_path):
     ("user,item,rating,timestamp\nu1,0001,5.0,86400\n", "header"),
     ("u1,0001,5.0\nu2,0002,4.0\n", "3 columns"),
     ("u1,0001,5.0,86400\nu2,0002,4.0,86400,x\n", "wrong number of columns"),
-    ("u1,0001,5.0,86400\nu2,0002\n", "row 2 has an empty field"),
-    ("u1,0001,5.0,86400\nu2,0002,five,86400\n", "row 2 has a non-numeric rating"),
-    ("u1,0001,5.0,86400\nu2,0002,4.0,2014-07-22\n", "row 2 has a timestamp"),
+    ("u1,0001,5.0,86400\nu2,0002\n", r"an empty field .*line 2"),
+    ("u1,0001,5.0,86400\nu2,0002,five,86400\n", r"rating that is not a number.*line 2"),
+    ("u1,0001,5.0,86400\nu2,0002,4.0,2014-07-22\n", r"timestamp that is not a number.*line 2"),
 ])
 def test_bad_file_raises_one_line_error_naming_file(tmp_path, content, message):
     path = tmp_path / "bad.csv"
@@ -75,7 +75,7 @@ def test_bad_file_raises_one_line_error_naming_file(tmp_path, content, message):
 
 def test_prepare_reports_which_file_is_bad(tmp_path, hand):
     (tmp_path / "b.csv").write_text("u1,0001,5.0,86400\nu2,0002,4.0,yesterday\n")
-    with pytest.raises(DataError, match=r"b\.csv: row 2"):
+    with pytest.raises(DataError, match=r"b\.csv: 1 row\(s\) with .*line 2"):
         prep(hand)
 
 
