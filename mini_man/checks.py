@@ -32,7 +32,8 @@ def check(raw: pd.DataFrame, path, fmt: Format) -> pd.DataFrame:
 
     def refuse(bad: np.ndarray, what: str, hint: str = ""):
         row = raw.iloc[int(np.argmax(bad))]
-        fields = ", ".join(f"{c} {row[c]!r}" for c in ("user", "item", "rating", "timestamp"))
+        fields = ", ".join(f"{c} {'' if pd.isna(row[c]) else str(row[c])!r}" for c in ("user", "item", "rating",
+                                                                                          "timestamp"))
         raise DataError(f"{path}: {int(bad.sum()):,} row(s) with {what}, e.g. {where} {row['line']}: {fields}{hint}")
 
     rating = pd.to_numeric(raw["rating"], errors="coerce").to_numpy(np.float64)

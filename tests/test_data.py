@@ -263,3 +263,53 @@ def test_describe_counts_overlap_and_lengths(hand):
     assert s["A"]["overlap_users"] == 1.0 and s["A"]["avg_length"] == pytest.approx(13 / 3)
     assert s["A"]["last_day"] == "1970-10-28" and s["A"]["test"] == 3
     assert "| #Users | 3 | 3 |" in data.markdown_table(s)
+
+
+# ------------------------------------------------------------------------------------------- cold targets
+def test_cold_target_shares_and_warm_only(hand):
+    # u4 (days 1-3) puts items 0005, 0008, 0001 into training: valid targets 4, 8 -> 4 is cold (1/2);
+    # test targets 5, 6, 9 -> 6 and 9 are cold (2/3).
+    for path in hand:
+        write(path, HAND_A + [("u4", "0005", 1), ("u4", "0008", 2), ("u4", "0001", 3)])
+    d = prep(hand).domains["A"]
+    assert data.cold_shares(d) == pytest.approx({"valid": 1 / 2, "test": 2 / 3})
+    s = data.describe(*hand, kcore=1, n_eval_neg=2)
+    assert (s["A"]["cold_valid"], s["A"]["cold_test"]) == pytest.approx((1 / 2, 2 / 3))
+    assert "| Cold test targets | 66.67% |" in data.markdown_table(s, details=True)
+    assert "67% of test and 50% of valid" in data.cold_warning(d) and data.cold_warning(d, limit=0.7) is None
+    warm = prep(hand, warm_only=True).domains["A"]
+    assert d.items[warm.valid.target].tolist() == ["0008"] and d.items[warm.test.target].tolist() == ["0005"]
+    assert data.cold_shares(warm) == {"valid": 0.0, "test": 0.0}
+    assert np.array_equal(warm.train.target, d.train.target)
+
+
+def test_user_without_enough_negatives_is_dropped_with_a_warning_naming_the_user(hand):
+    # "greedy" saw 11 of the 12 items: 1 unseen item < 2 negatives; its valid (0010) and test (0011) rows go.
+    greedy = [("greedy", f"{k:04d}", k) for k in range(1, 10)] + [("greedy", "0010", 150), ("greedy", "0011", 250)]
+    write(hand[0], HAND_A + greedy)
+    with pytest.warns(data.DataWarning) as caught:
+        d = prep(hand).domains["A"]
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 2 and all("dropped 1 instance(s) of 1 user(s)" in m and "'greedy'" in m
+                                      for m in messages)
+    assert "greedy" not in d.users[np.r_[d.valid.user, d.test.user]]
+    assert d.test.target.tolist() == [5, 6, 9]  # everybody else's rows are kept
+
+
+# ------------------------------------------------------------------------------------- python -m mini_man.data
+def test_data_cli_prints_the_formats_and_cold_targets(tiny, capsys):
+    assert data.main([str(p) for p in tiny[0]] + ["--kcore", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "| Format | amazon2014 | amazon2014 |" in out and "| Cold test targets |" in out
+
+
+@pytest.mark.parametrize("argv, words", [(["--format", "csv"], ["--format", "invalid choice"]),
+                                         (["--split", "loo", "--kcore", "50"], ["no interactions left"]),
+                                         (["--format", "sasrec", "--split", "loo"], ["expected 2"]),
+                                         (["--format", "sasrec"], ["no timestamps", "--split loo"])])
+def test_data_cli_bad_input_is_one_line_and_exit_2(hand, capsys, argv, words):
+    with pytest.raises(SystemExit) as exit_:
+        data.main([str(p) for p in hand] + argv)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and len(err.strip().splitlines()) == 1 and "usage" not in err
+    assert all(w in err for w in words), err
