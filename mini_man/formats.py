@@ -173,30 +173,32 @@ def _table(path: Path, fmt: Format) -> pd.DataFrame:
         df = pd.read_csv(path, sep=r"\s+", header=None, dtype=str, **kw)
         if df.shape[1] != 2:
             raise DataError(f"{path}: {df.shape[1]} columns, expected 2: {fmt.layout}")
-        df.columns = ["user", "item"]
-        return _finish(df.assign(rating=np.nan, timestamp=np.arange(len(df), dtype=np.int64)), first_line=1)
+        df = _finish(df.set_axis(["user", "item"], axis=1), first_line=1)
+        return df.assign(rating=np.nan, timestamp=np.arange(len(df), dtype=np.int64))  # no ratings; order = time
     if fmt.name == "amazon2023":
         df = pd.read_csv(path, dtype=str, **kw)
         names = {"user_id": "user", "parent_asin": "item", "rating": "rating", "timestamp": "timestamp"}
     else:  # recbole: the header is name:type
         df = pd.read_csv(path, sep="\t", dtype=str, quoting=3, **kw)  # 3 = csv.QUOTE_NONE: quotes are data
         df.columns = [c.split(":")[0] for c in df.columns]
-        names = {"user_id": "user", "item_id": "item", "timestamp": "timestamp"}
-        if "rating" not in df.columns:
-            df["rating"] = np.nan
-        names["rating"] = "rating"
+        names = {"user_id": "user", "item_id": "item", "timestamp": "timestamp", "rating": "rating"}
+        if "rating" not in df.columns:  # optional in RecBole: no ratings (NaN)
+            names.pop("rating")
     missing = [c for c in names if c not in df.columns]
     if missing:
         raise DataError(f"{path}: the header has no {', '.join(missing)} (format {fmt.name}: {fmt.layout})")
-    return _finish(df.rename(columns=names), first_line=2)
+    df = _finish(df.rename(columns=names)[list(names.values())], first_line=2)
+    return df if "rating" in df.columns else df.assign(rating=np.nan)
 
 
 def _finish(df: pd.DataFrame, first_line: int) -> pd.DataFrame:
-    """Add the line numbers, drop blank lines, keep the four columns."""
-    df = df.assign(line=np.arange(len(df), dtype=np.int64) + first_line)[["user", "item", "rating", "timestamp",
-                                                                            "line"]]
-    blank = (df[["user", "item"]].astype(str) == "").all(axis=1) & (df["rating"].astype(str).isin(["", "nan"]))
-    return df[~blank.to_numpy()].reset_index(drop=True) if blank.any() else df
+    """Add the line numbers and drop blank lines (every field empty; a numeric column has no empty field)."""
+    blank = np.ones(len(df), dtype=bool)
+    for c in df.columns:  # each column only on the rows still blank (fast: usually none after the first)
+        col = df[c]
+        blank[blank] = False if pd.api.types.is_numeric_dtype(col) else col[blank].eq("").to_numpy(bool)
+    df = df.assign(line=np.arange(len(df), dtype=np.int64) + first_line)
+    return df[~blank].reset_index(drop=True) if blank.any() else df
 
 
 def _json_lines(path: Path, fmt: Format) -> pd.DataFrame:

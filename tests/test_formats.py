@@ -244,3 +244,12 @@ def test_sasrec_files_refuse_a_time_split(tmp_path, events):
     with pytest.raises(DataError, match=r"format sasrec has no timestamps.*split='loo'"):
         data.prepare(*paths, **PREP)
     assert data.describe(*paths, split="loo", **PREP)["A"]["first_day"] == "n/a"
+
+
+@pytest.mark.parametrize("content", ["u1 i1\n\nu1 i2\n\n", "user_id:token\titem_id:token\ttimestamp:float\nu1\ti1\t1\n\n"
+                                     "u1\ti2\t2\n", "u1,i1,5.0,1\n\nu1,i2,5.0,2\n\n"])
+def test_blank_lines_are_skipped(tmp_path, content):
+    path = tmp_path / "x.txt"
+    path.write_text(content)
+    df = data.load_ratings(path)
+    assert df["item"].tolist() == ["i1", "i2"] and df["timestamp"].tolist() in ([0, 1], [1, 2])
