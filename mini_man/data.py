@@ -6,8 +6,9 @@ The paper describes its data in Sec. 4.1.1 and appendix A.4. The official prepro
 Each such place has a "Paper: ... Here: ..." note below, and `data/README.md` lists them all.
 
 Pipeline of `prepare` (one domain at a time; the domains meet only in the global item vocabulary):
-  load (any format of `formats.FORMATS`) -> sort each user's interactions by time -> drop duplicate (user, item) pairs, keeping the earliest
-  -> k-core -> drop users left with a single interaction -> split the instances (time or leave-last-one-out)
+  load (any format of `formats.FORMATS`, every column checked by `checks`) -> sort each user's interactions by
+  time -> drop duplicate (user, item) pairs, keeping the earliest -> k-core -> drop users left with a single
+  interaction -> split the instances (time or leave-last-one-out) -> (warm_only: drop cold valid/test targets)
   -> local and global vocabularies -> instances (right-aligned histories) -> fixed evaluation candidates.
 All steps are vectorised numpy/pandas. No step loops over rows; the loops run over history columns or
 sampling rounds.

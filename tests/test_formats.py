@@ -246,8 +246,8 @@ def test_sasrec_files_refuse_a_time_split(tmp_path, events):
     assert data.describe(*paths, split="loo", **PREP)["A"]["first_day"] == "n/a"
 
 
-@pytest.mark.parametrize("content", ["u1 i1\n\nu1 i2\n\n", "user_id:token\titem_id:token\ttimestamp:float\nu1\ti1\t1\n\n"
-                                     "u1\ti2\t2\n", "u1,i1,5.0,1\n\nu1,i2,5.0,2\n\n"])
+@pytest.mark.parametrize("content", ["u1 i1\n\nu1 i2\n\n", "u1,i1,5.0,1\n\nu1,i2,5.0,2\n\n",
+                                     "user_id:token\titem_id:token\ttimestamp:float\nu1\ti1\t1\n\nu1\ti2\t2\n"])
 def test_blank_lines_are_skipped(tmp_path, content):
     path = tmp_path / "x.txt"
     path.write_text(content)
