@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)  # solutions/ too
 VOLATILE = [r"0x[0-9a-f]{6,}", r"/tmp/ipykernel_", r"/work/", r"/home/", r"/root/", r"site-packages", r"cuda"]
 
 
@@ -25,7 +25,7 @@ def test_sanitize_patterns_parse():
         re.compile(regex)
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT / "notebooks")))
 def test_notebook_was_executed_top_to_bottom_with_python3(path):
     nb = json.loads(path.read_text())
     assert nb["metadata"]["kernelspec"]["name"] == "python3"
@@ -34,7 +34,7 @@ def test_notebook_was_executed_top_to_bottom_with_python3(path):
     assert any(c["outputs"] for c in code_cells(path))
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT / "notebooks")))
 def test_notebook_outputs_hold_nothing_volatile(path):
     for cell in code_cells(path):
         for out in cell["outputs"]:
@@ -46,7 +46,7 @@ def test_notebook_outputs_hold_nothing_volatile(path):
         assert "execution" not in cell["metadata"], "timestamps in cell metadata: run tools/run_notebooks.py"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT / "notebooks")))
 def test_notebook_defines_no_model_of_its_own(path):
     for cell in code_cells(path):
         assert not re.search(r"class \w+\((torch\.)?nn\.Module\)", "".join(cell["source"])), \
