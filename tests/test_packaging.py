@@ -15,8 +15,16 @@ def pins(lines):
     return out
 
 
+def pinned_requirements():
+    """requirements.txt (core and dev) and requirements-site.txt (the `site` extra): one tested pin set."""
+    core = pins((ROOT / "requirements.txt").read_text().splitlines())
+    site = pins((ROOT / "requirements-site.txt").read_text().splitlines())
+    assert not core.keys() & site.keys(), "a package is pinned in both requirements files"
+    return {**core, **site}
+
+
 def test_environment_yml_pins_exactly_the_requirements():
-    req = pins((ROOT / "requirements.txt").read_text().splitlines())
+    req = pinned_requirements()
     env_text = (ROOT / "environment.yml").read_text()
     env = pins(env_text.splitlines())
     assert req == env
@@ -27,8 +35,8 @@ def test_environment_yml_pins_exactly_the_requirements():
 def test_pyproject_lists_every_runtime_dependency_that_is_pinned():
     text = (ROOT / "pyproject.toml").read_text().split("[project]", 1)[1].split("[tool.", 1)[0]
     declared = {m.lower() for m in re.findall(r'"([A-Za-z0-9_.\-]+)\s*>=', text)}
-    req = pins((ROOT / "requirements.txt").read_text().splitlines())
-    assert declared == set(req), f"pyproject and requirements.txt differ: {declared ^ set(req)}"
+    req = pinned_requirements()
+    assert declared == set(req), f"pyproject and requirements*.txt differ: {declared ^ set(req)}"
 
 
 def test_ci_runs_the_readme_test_command():
