@@ -49,6 +49,13 @@ class MLP(nn.Module):
             x = layer(torch.relu(x))
         return x
 
+    def after_first_inplace(self, x: torch.Tensor) -> torch.Tensor:
+        """`after_first` for inference on a block of rows x (R, h1), overwriting x: the ReLUs run in place and each
+        bias is added inside its matrix product, so a block of pair activations is never copied. No autograd."""
+        for layer in self.layers[1:]:
+            x = torch.addmm(layer.bias, x.relu_(), layer.weight.T)  # (R, next width)
+        return x
+
 
 def concat_linear(layer: nn.Linear, parts: list) -> torch.Tensor:
     """`layer(cat(parts, -1))` without building the concatenation.

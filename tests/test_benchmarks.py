@@ -24,3 +24,29 @@ def test_gpu_check_skips_cleanly_without_cuda(capsys, monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert check_gpu.main() == 0
     assert "skipped" in capsys.readouterr().out
+
+
+def test_bench_full_ranking_replays_the_matrix_products_of_score_all():
+    import bench_full_ranking
+
+    setting = dict(TINY, batch=3)
+    model = bench_train.build("man", setting).eval()
+    hist = bench_full_ranking.histories(setting, "A")  # (3, 6)
+    assert hist.shape == (3, 6) and ((hist > 0).sum(1) >= 1).all()
+    calls = bench_full_ranking.recorded_matmuls(lambda: model.score_all("A", hist))
+    assert any(shapes[0][0] > 3 for (_, shapes) in calls)  # ISA's (pairs, h1) blocks are among them
+    matmuls, flops = bench_full_ranking.replay(calls)
+    assert len(matmuls()) == sum(calls.values()) and flops > 0
+
+
+def test_bench_scale_runs_and_tests_a_model(tmp_path):
+    import bench_scale
+    from mini_man import data, train
+    from mini_man.sample import generate
+
+    paths = generate(users=(40, 40), items=(60, 60), length=(14.0, 14.0), seed=0).write(tmp_path)[:2]
+    d = data.prepare(*paths, kcore=1, split="loo")
+    tcfg = train.TrainConfig(epochs=1)
+    r = bench_scale.run_model("single", d, train.to_device(d, tcfg.device), tcfg)
+    assert len(r["epoch_seconds"]) == 1 and 0 < r["test_seconds"] < r["whole_seconds"]
+    assert all(0 <= v <= 1 for v in r["hr@10_full"].values())
