@@ -93,6 +93,7 @@ def base_url(site):
 
 @pytest.fixture(scope="module")
 def browser():
+    need_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -107,6 +108,8 @@ def browser():
 @pytest.fixture(scope="module")
 def crawl(browser, base_url):
     """Open every HTML page reachable from the home page; record what each shows and every problem met."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     outside = []  # a request that leaves the site: a CDN script, a web font ...
 
@@ -129,8 +132,12 @@ def crawl(browser, base_url):
             continue
         errors.clear()
         status[url] = page.goto(url, wait_until="load").status
-        page.wait_for_function("() => !window.MathJax || (MathJax.startup && MathJax.startup.promise)")
-        page.evaluate("() => window.MathJax && MathJax.startup.promise")
+        try:  # MathJax's script runs before "load"; then wait until it has typeset the page
+            page.wait_for_function("() => !window.MathJax || (MathJax.startup && MathJax.startup.promise)",
+                                   timeout=5_000)
+            page.evaluate("() => window.MathJax && MathJax.startup.promise")
+        except PlaywrightTimeout:
+            errors.append("MathJax did not start")
         info = page.evaluate(INSPECT)
         info["errors"] = list(errors)
         info["links"] = [link for link in info["links"] if link.startswith(base_url)]
