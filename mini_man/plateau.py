@@ -1,0 +1,44 @@
+"""Measuring the popularity plateau (README "Results", notebook 08): how much of a model's ranking depends on the
+history, and what the ReLU units of a prediction MLP do.
+
+A model that ranks every user's candidates in the same order ranks by a property of the item alone; on this data
+that is popularity (test AUC = the popularity scorer's). The prediction layer of Eq. (14)-(15) is an MLP over
+`[s || M_target]`: while each of its first-layer ReLU units is either off for every (history, candidate) pair
+("dead") or on for every pair ("always on"), the MLP is an affine function of its input, so its logit is
+`a(s) + b(M_target)`: the history shifts the whole candidate list and the ranking is `b`'s alone. Only units that
+switch between pairs can make the ranking depend on the history. Nothing here is part of the model.
+"""
+import torch
+
+
+@torch.no_grad()
+def interaction_share(model, domain: str, hist: torch.Tensor, items: torch.Tensor) -> float:
+    """The share of the within-list spread of logits that depends on the history.
+
+    Scores the same candidate `items` (I,) for every history of `hist` (U, T) and splits the logits L (U, I) as
+    in a two-way analysis of variance, `L_ui = mu + r_u + c_i + e_ui` (r: history, c: item, e: their
+    interaction). Within one history's list, the ranking is set by `c + e`; returns var(e) / (var(c) + var(e)),
+    in [0, 1]: 0 for a model that ranks every list alike (popularity), near 1 when the item alone says little.
+    """
+    model.eval()
+    L = model(domain, hist, items.expand(len(hist), -1)).double()  # (U, I)
+    e = L - L.mean(1, keepdim=True) - L.mean(0, keepdim=True) + L.mean()  # (U, I) interaction
+    c = L.mean(0) - L.mean()  # (I,) item effect
+    return float(e.pow(2).mean() / (c.pow(2).mean() + e.pow(2).mean()))
+
+
+@torch.no_grad()
+def relu_regimes(model, mlp, domain: str, hist: torch.Tensor, cand: torch.Tensor) -> dict:
+    """Fractions of the first-layer ReLU units of `mlp` (an `MLP` of `model`, e.g. `model.mlp["B"]`) that are
+    "dead" (off for every (history, candidate) pair of `hist` (U, T) x `cand` (U, C)), "always on" (on for every
+    pair) or "switching" (the rest). Read from the input of the MLP's second layer: the units after their ReLU."""
+    seen = []
+    handle = mlp.layers[1].register_forward_hook(lambda module, inputs, out: seen.append(inputs[0] > 0))
+    try:
+        model.eval()
+        model(domain, hist, cand)
+    finally:
+        handle.remove()
+    on = torch.cat([s.reshape(-1, s.shape[-1]) for s in seen]).float().mean(0)  # (H,) share of pairs per unit
+    return {"dead": float((on == 0).float().mean()), "always on": float((on == 1).float().mean()),
+            "switching": float(((on > 0) & (on < 1)).float().mean())}

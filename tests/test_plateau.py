@@ -1,0 +1,41 @@
+"""mini_man.plateau: the interaction share of a ranking and the regimes of a prediction MLP's ReLU units."""
+import pytest
+import torch
+
+from tiny import make_batch, make_model
+from mini_man import plateau
+
+
+class Additive(torch.nn.Module):
+    """logit = a(history) + b(item): ranks every list alike."""
+
+    def forward(self, domain, hist, cand):
+        return hist.float().sum(1, keepdim=True) + cand.float() ** 2
+
+
+class Product(Additive):
+    """logit = a(history) * b(item): the ranking flips with the sign of a."""
+
+    def forward(self, domain, hist, cand):
+        return (hist.float().sum(1, keepdim=True) - 40) * cand.float()
+
+
+def test_interaction_share_is_zero_for_an_additive_model_and_large_for_a_product():
+    hist, _ = make_batch("A")
+    items = torch.arange(1, 10)
+    assert plateau.interaction_share(Additive(), "A", hist, items) == pytest.approx(0.0, abs=1e-12)
+    assert plateau.interaction_share(Product(), "A", hist, items) > 0.5
+
+
+def test_relu_regimes_partition_the_units_and_see_a_dead_and_an_always_on_unit():
+    model = make_model("single")
+    mlp = model.mlp["A"]
+    with torch.no_grad():
+        mlp.layers[0].bias[0] = -1e6  # unit 0 off for every input
+        mlp.layers[0].bias[1] = 1e6  # unit 1 on for every input
+    hist, cand = make_batch("A")
+    r = plateau.relu_regimes(model, mlp, "A", hist, cand)
+    H = mlp.layers[0].out_features
+    assert r["dead"] + r["always on"] + r["switching"] == pytest.approx(1.0)
+    assert r["dead"] >= 1 / H and r["always on"] >= 1 / H
+    assert not mlp.layers[1]._forward_hooks  # the hook is removed
