@@ -8,14 +8,12 @@ from pathlib import Path
 
 import torch
 
-from mini_man.config import MANConfig
-
 FORMAT = "mini-man checkpoint 1"
 
 
-def save(path, name: str, cfg: MANConfig, states: dict[str, dict], best_epoch: dict) -> None:
-    """Write model `name`, its config and the best `state_dict` of each trained domain to `path`."""
-    torch.save({"format": FORMAT, "model": name, "config": asdict(cfg), "states": states,
+def save(path, name: str, cfg, states: dict[str, dict], best_epoch: dict) -> None:
+    """Write model `name`, its config (a MANConfig or SASRecConfig; None for `pop`) and the best `state_dict` of each trained domain to `path`."""
+    torch.save({"format": FORMAT, "model": name, "config": {} if cfg is None else asdict(cfg), "states": states,
                 "best_epoch": best_epoch}, Path(path))
 
 
@@ -36,11 +34,11 @@ def load(path) -> dict:
     return ckpt
 
 
-def check_config(ckpt: dict, name: str, cfg: MANConfig, path) -> None:
+def check_config(ckpt: dict, name: str, cfg, path) -> None:
     """Raise ValueError (one line) unless the checkpoint holds model `name` with exactly config `cfg`."""
     if ckpt["model"] != name:
         raise ValueError(f"{path} holds model {ckpt['model']!r}, not {name!r}")
-    diff = [f"{k} {ckpt['config'].get(k)} there, {v} here" for k, v in asdict(cfg).items()
+    diff = [f"{k} {ckpt['config'].get(k)} there, {v} here" for k, v in ({} if cfg is None else asdict(cfg)).items()
             if ckpt["config"].get(k) != v]
     if diff:
         raise ValueError(f"{path} was trained with another config ({'; '.join(diff)})")

@@ -19,14 +19,14 @@ import numpy as np
 import torch
 
 import mini_man
-from mini_man import checkpoint, distributed, train
+from mini_man import checkpoint, distributed, models, train
 from mini_man import data as mdata
-from mini_man.config import VARIANTS, MANConfig, variant
+from mini_man.config import POOLS, MANConfig
 
 SAMPLE_FILES = ("video_games.csv", "toys.csv")
-MAIN_MODELS = ("man", "single", "shared")
-ROWS = {"auc": "AUC", "gauc": "GAUC", "mrr": "MRR", "ndcg@10": "NDCG@10", "hr@10_full": "HR@10 (full)",
-        "ndcg@10_full": "NDCG@10 (full)"}
+MAIN_MODELS = ("man", "single", "shared", "sasrec", "pop")
+ROWS = {"auc": "AUC", "gauc": "GAUC", "mrr": "MRR", "ndcg@10": "NDCG@10", "hr@10": "HR@10",
+        "hr@10_full": "HR@10 (full)", "ndcg@10_full": "NDCG@10 (full)"}
 PREPARE = inspect.signature(mdata.prepare).parameters  # data defaults live in one place: data.prepare
 
 
@@ -73,14 +73,22 @@ def _full_ranking(text):
 
 
 def _models(text):
-    """An argparse type: comma-separated model names of `config.VARIANTS`, each once."""
+    """An argparse type: comma-separated model names of `models.NAMES`, each once."""
     names = [n.strip() for n in text.split(",")]
-    unknown = [n for n in names if n not in VARIANTS]
+    unknown = [n for n in names if n not in models.NAMES]
     if unknown:
-        raise argparse.ArgumentTypeError(f"unknown model {unknown[0]!r}; choose from {', '.join(VARIANTS)}")
+        raise argparse.ArgumentTypeError(f"unknown model {unknown[0]!r}; choose from {', '.join(models.NAMES)}")
     if len(set(names)) != len(names):
         raise argparse.ArgumentTypeError(f"a model is listed twice in {text!r}")
     return names
+
+
+def _lrs(text):
+    """An argparse type: comma-separated learning rates > 0, each once."""
+    lrs = [_positive_float(x.strip()) for x in text.split(",")]
+    if len(set(lrs)) != len(lrs):
+        raise argparse.ArgumentTypeError(f"a learning rate is listed twice in {text!r}")
+    return lrs
 
 
 def _seeds(text):
@@ -99,12 +107,15 @@ def build_parser() -> Parser:
         "metric; columns: models). Sampled metrics rank the target among 1 + 9 fixed negatives; '(full)' metrics "
         "rank it among all items of its domain. Each domain is tested with its best epoch on validation GAUC."))
     p.add_argument("--domain-a", type=Path, default=None, metavar="PATH",
-                   help="ratings CSV of domain A, Amazon format user,item,rating,timestamp "
+                   help="rating file of domain A, in a format of --format "
                         f"(default: data/sample/{SAMPLE_FILES[0]})")
     p.add_argument("--domain-b", type=Path, default=None, metavar="PATH",
-                   help=f"ratings CSV of domain B (default: data/sample/{SAMPLE_FILES[1]})")
+                   help=f"rating file of domain B (default: data/sample/{SAMPLE_FILES[1]})")
+    p.add_argument("--format", choices=mdata.formats.NAMES, default=PREPARE["format"].default,
+                   help="format of both files (data/README.md); 'auto' decides per file from its content and asks "
+                        "when two readings are possible (default: %(default)s)")
     p.add_argument("--models", type=_models, default=list(MAIN_MODELS), metavar="M1,M2",
-                   help=f"comma-separated models from: {', '.join(VARIANTS)} (default: {','.join(MAIN_MODELS)})")
+                   help=f"comma-separated models from: {', '.join(models.NAMES)} (default: {','.join(MAIN_MODELS)})")
     p.add_argument("--seeds", type=_seeds, default=[0], metavar="S1,S2",
                    help="comma-separated seeds of the models' weights, negatives and batch order; with several, the "
                         "table shows mean ± std. The evaluation candidates stay fixed (default: 0)")
@@ -113,14 +124,39 @@ def build_parser() -> Parser:
                         "(default: %(default)s)")
     p.add_argument("--kcore", type=_int_at_least(1), default=PREPARE["kcore"].default, metavar="K",
                    help="keep users and items with at least K interactions; 1 = no filter (default: %(default)s)")
+    p.add_argument("--warm-targets-only", action="store_true",
+                   help="evaluate only the validation/test targets that occur in training (default: all, as in the "
+                        "paper's numbers)")
     p.add_argument("--epochs", type=_int_at_least(1), default=tc.epochs, metavar="N",
-                   help="epoch budget, the same for every model (default: %(default)s)")
+                   help="most epochs any model trains, the same for every model (default: %(default)s)")
     p.add_argument("--batch-size", type=_int_at_least(1), default=tc.batch_size, metavar="N",
                    help="training instances per step, each from one domain (default: %(default)s)")
     p.add_argument("--patience", type=_int_at_least(0), default=tc.patience, metavar="N",
-                   help="a domain stops after N epochs without a better validation GAUC; 0 = train the whole "
-                        "budget (the best epoch is still selected) (default: %(default)s, appendix A.5)")
-    p.add_argument("--lr", type=_positive_float, default=tc.lr, help="Adam learning rate (default: %(default)s)")
+                   help="a domain stops after N epochs without a better validation score; 0 = train the whole "
+                        "budget (the best epoch is still selected) (default: %(default)s; appendix A.5: 2)")
+    p.add_argument("--plateau-margin", type=float, default=tc.plateau_margin, metavar="M",
+                   help="no early stop while a domain's best validation score is within M of the popularity "
+                        "scorer's (still on the popularity plateau); 0 = plain patience (default: %(default)s)")
+    lr = p.add_mutually_exclusive_group()
+    lr.add_argument("--lr", type=_positive_float, default=None,
+                    help=f"Adam learning rate for every model (default: each model's recipe, train.recipe: {tc.lr:g}, "
+                         f"sasrec {train.recipe('sasrec')['lr']:g})")
+    lr.add_argument("--lr-grid", type=_lrs, default=None, metavar="LR1,LR2",
+                    help="train each model and seed once per learning rate and keep, per domain, the one with the "
+                         "best validation GAUC (the test set is scored once, with the chosen run)")
+    p.add_argument("--warmup", type=_int_at_least(0), default=None, metavar="STEPS",
+                   help=f"linear learning-rate warm-up over the first STEPS optimizer steps (default: each model's "
+                        f"recipe: {tc.warmup_steps}, sasrec {train.recipe('sasrec')['warmup_steps']})")
+    p.add_argument("--eval-negatives", type=_int_at_least(1), default=PREPARE["n_eval_neg"].default, metavar="N",
+                   help="fixed negatives per validation/test instance: each target is ranked among 1 + N candidates "
+                        "(default: %(default)s, the paper's; SASRec's papers use 100 with --split loo)")
+    p.add_argument("--select-by", choices=train.SELECT, default=tc.select,
+                   help="validation metric that picks each domain's best epoch (and learning rate, with --lr-grid): "
+                        "'auto' = GAUC with <= 10 candidates (the paper's protocol), NDCG@10 with more (SASRec's) "
+                        "(default: %(default)s)")
+    p.add_argument("--pool", choices=POOLS, default=MANConfig().pool,
+                   help="read-out of the history summaries of Eq. (14)-(15) in the MAN family: 'mean' over positions "
+                        "(the paper's average pooling) or the 'last' (newest) position (default: %(default)s)")
     p.add_argument("--max-len", type=_int_at_least(1), default=mc.max_len, metavar="T",
                    help="history length T (default: %(default)s)")
     p.add_argument("--num-groups", type=_int_at_least(1), default=mc.num_groups, metavar="N",
@@ -181,22 +217,33 @@ def log(text: str) -> None:
 def setup(p: Parser, args):
     """Data, configs and checkpoint; any bad input becomes a one-line error (exit 2)."""
     try:
-        tcfg = train.TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                                 patience=args.patience, device=args.device, ddp=args.ddp,
+        base = train.TrainConfig(epochs=args.epochs, batch_size=args.batch_size, patience=args.patience,
+                                 plateau_margin=args.plateau_margin,
+                                 select=args.select_by, device=args.device, ddp=args.ddp,
                                  full_ranking=args.full_ranking)
-        cfgs = {m: variant(m, num_groups=args.num_groups, max_len=args.max_len) for m in args.models}
-        data = mdata.prepare(args.domain_a, args.domain_b, max_len=args.max_len, kcore=args.kcore,
-                             split=args.split, seed=0)  # seed 0: the same evaluation candidates for every run
+        given = {k: v for k, v in (("lr", args.lr), ("warmup_steps", args.warmup)) if v is not None}
+        tcfgs = {m: replace(base, **{**train.recipe(m), **given}) for m in args.models}
+        cfgs = {m: models.model_config(m, args.max_len, **model_overrides(args, m)) for m in args.models}
+        with mdata.warnings_as_lines(log):
+            data = mdata.prepare(args.domain_a, args.domain_b, max_len=args.max_len, kcore=args.kcore,
+                                 split=args.split, n_eval_neg=args.eval_negatives, format=args.format,
+                                 warm_only=args.warm_targets_only,
+                                 seed=0)  # seed 0: the same evaluation candidates for every run
         ckpt = None
         if args.load:
             ckpt = checkpoint.load(args.load)
             checkpoint.check_config(ckpt, args.models[0], cfgs[args.models[0]], args.load)
-            model = train.build_model(args.models[0], data, num_groups=args.num_groups)
+            model = train.build_model(args.models[0], data, **model_overrides(args, args.models[0]))
             for state in ckpt["states"].values():
                 checkpoint.load_into(model, state, args.load)
     except (ValueError, OSError) as e:  # data.DataError is a ValueError
         p.error(str(e).splitlines()[0] if str(e) else type(e).__name__)
-    return tcfg, cfgs, data, ckpt
+    return tcfgs, cfgs, data, ckpt
+
+
+def model_overrides(args, name: str) -> dict:
+    """The model options of the command line that apply to model `name` (N_g and the read-out: MAN family)."""
+    return models.family_overrides(name, num_groups=args.num_groups, pool=args.pool)
 
 
 def run_loaded(name: str, data, tensors, tcfg, ckpt: dict, overrides: dict) -> train.RunResult:
@@ -204,24 +251,26 @@ def run_loaded(name: str, data, tensors, tcfg, ckpt: dict, overrides: dict) -> t
     start = time.perf_counter()
     model = train.build_model(name, data, tcfg.device, **overrides)
     results = train.test(model, data, tensors, ckpt["states"], tcfg.eval_batch_size, tcfg.full_ranking)
-    fit = train.FitResult(best_epoch=ckpt["best_epoch"], best_valid_gauc={})
+    fit = train.FitResult(best_epoch=ckpt["best_epoch"], best_valid={})
     return train.RunResult(name, tcfg.seed, results, fit, time.perf_counter() - start)
 
 
-def run_all(args, tcfg, cfgs, data, ckpt) -> dict[str, list[train.RunResult]]:
+def run_all(args, tcfgs, cfgs, data, ckpt) -> dict[str, list[train.RunResult]]:
     """Every model with every seed, on the same data and the same fixed candidates."""
-    tensors = train.to_device(data, tcfg.device)  # moved once for all runs
-    overrides = dict(num_groups=args.num_groups)
+    tensors = train.to_device(data, args.device)  # moved once for all runs
     runs = {}
     for name in args.models:
-        runs[name] = []
+        runs[name], tcfg, overrides = [], tcfgs[name], model_overrides(args, name)
         for seed in args.seeds:
             if ckpt is not None:
                 runs[name].append(run_loaded(name, data, tensors, tcfg, ckpt, overrides))
                 continue
             log(f"== {name}, seed {seed} ==")
-            _, run = train.train_and_test(name, data, replace(tcfg, seed=seed), tensors,
-                                          log=lambda s: log(f"[{name} {seed}] {s}"), **overrides)
+            try:
+                _, run = train.train_and_test(name, data, replace(tcfg, seed=seed), tensors,
+                                              log=lambda s: log(f"[{name} {seed}] {s}"), lrs=args.lr_grid, **overrides)
+            except train.Diverged as e:
+                raise train.Diverged(f"model {name}, seed {seed}: {e}") from None
             runs[name].append(run)
             if args.save and distributed.rank() == 0:
                 checkpoint.save(args.save, name, cfgs[name], run.fit.best_state, run.fit.best_epoch)
@@ -254,15 +303,27 @@ def _epochs_cell(runs: list[train.RunResult], domain: str, budget: int) -> str:
     return " ".join("-" if b is None else f"{b}{'+' if b == budget else ''}" for b in best)
 
 
-def table(runs: dict[str, list[train.RunResult]], results: dict, labels: dict[str, str], budget: int) -> str:
-    """The paper's Table 2 layout: rows domain x metric, one column per model."""
+def _per_seed_cell(runs: list[train.RunResult], values) -> str:
+    """One value per seed, space-separated; '-' where there is none."""
+    return " ".join("-" if v is None else f"{v:g}" for v in values)
+
+
+def table(runs: dict[str, list[train.RunResult]], results: dict, labels: dict[str, str], budget: int,
+          candidates: int = 10) -> str:
+    """The paper's Table 2 layout: rows domain x metric, one column per model. HR@10 over `candidates` <= 10
+    fixed candidates is always 1 and is left out."""
     names = list(runs)
     rows = [["Domain", "Metric", *names]]
     for d in train.DOMAINS:
         label = labels[d]
         for m, title in ROWS.items():
+            if m == "hr@10" and candidates <= 10:
+                continue
             rows.append([label, title, *[_cell(results[n][d][m], results[n][d].get(f"{m}_std")) for n in names]])
         rows.append([label, "best epoch", *[_epochs_cell(runs[n], d, budget) for n in names]])
+        rows.append([label, "stop epoch", *[_per_seed_cell(runs[n], [r.fit.last_epoch.get(d) for r in runs[n]])
+                                            for n in names]])
+        rows.append([label, "lr", *[_per_seed_cell(runs[n], [r.lr.get(d) for r in runs[n]]) for n in names]])
     rows.append(["", "seconds", *[f"{np.mean([r.seconds for r in runs[n]]):.1f}" for n in names]])
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
@@ -281,20 +342,33 @@ def _json_safe(x):
     return x
 
 
-def report(args, tcfg, cfgs, data, runs, results) -> dict:
-    """The --out JSON: config, data, results, seconds (issue 4), plus every run's learning curve."""
+def protocol(args, metric: str) -> str:
+    """One line naming the evaluation protocol: the split, the fixed candidates (warm targets only with
+    --warm-targets-only) and the validation metric that chose the best epochs."""
+    warm = " (warm targets only)" if args.warm_targets_only else ""
+    return (f"protocol: --split {args.split}, 1 + {args.eval_negatives} fixed candidates per validation/test "
+            f"target{warm}; best epoch per domain by validation {metric.upper()}")
+
+
+def report(args, tcfgs, cfgs, data, runs, results) -> dict:
+    """The --out JSON: config, protocol, data, results, seconds, and per run the learning rate chosen, the best and
+    last epochs per domain and every learning rate's learning curve."""
     return _json_safe({
         "config": {"domain_a": str(args.domain_a), "domain_b": str(args.domain_b), "models": args.models,
                    "seeds": args.seeds, "split": args.split, "kcore": args.kcore, "max_len": args.max_len,
-                   "num_groups": args.num_groups, "load": None if args.load is None else str(args.load),
+                   "eval_negatives": args.eval_negatives, "num_groups": args.num_groups, "pool": args.pool,
+                   "lr_grid": args.lr_grid, "format": args.format, "warm_targets_only": args.warm_targets_only,
+                   "load": None if args.load is None else str(args.load),
                    "threads": torch.get_num_threads(), "processes": distributed.world_size(),
-                   "train": {k: v for k, v in asdict(tcfg).items() if k != "seed"},
-                   "models_config": {m: asdict(c) for m, c in cfgs.items()}},
+                   "train": {m: {k: v for k, v in asdict(t).items() if k != "seed"} for m, t in tcfgs.items()},
+                   "models_config": {m: None if c is None else asdict(c) for m, c in cfgs.items()}},
+        "protocol": protocol(args, train.selection_metric(next(iter(tcfgs.values())), data)),
         "data": {d: dd.stats() for d, dd in data.domains.items()},
         "results": results,
         "seconds": {n: float(np.mean([r.seconds for r in rs])) for n, rs in runs.items()},
-        "runs": {n: [{"seed": r.seed, "results": r.results, "best_epoch": r.fit.best_epoch,
-                      "best_valid_gauc": r.fit.best_valid_gauc, "history": r.fit.history, "seconds": r.seconds}
+        "runs": {n: [{"seed": r.seed, "results": r.results, "lr": r.lr, "best_epoch": r.fit.best_epoch,
+                      "last_epoch": r.fit.last_epoch, "selected_by": r.fit.metric, "best_valid": r.fit.best_valid,
+                      "curves": {f"{lr:g}": h for lr, h in r.curves.items()}, "seconds": r.seconds}
                      for r in rs] for n, rs in runs.items()},
     })
 
@@ -320,21 +394,27 @@ def main(argv=None) -> int:
 
 def run_job(p: Parser, args) -> int:
     """Prepare the data once, train and test every model and seed, report (with --ddp: rank 0 reports)."""
-    tcfg, cfgs, data, ckpt = setup(p, args)
+    tcfgs, cfgs, data, ckpt = setup(p, args)
     for d, dd in data.domains.items():
-        log(f"data {d}: " + ", ".join(f"{k} {v}" for k, v in dd.stats().items()))
-    runs = run_all(args, tcfg, cfgs, data, ckpt)
+        log(f"data {d}: format {dd.format}, " + ", ".join(f"{k} {v}" for k, v in dd.stats().items()))
+        if mdata.cold_warning(dd):
+            log(f"warning: {mdata.cold_warning(dd)}")
+    try:
+        runs = run_all(args, tcfgs, cfgs, data, ckpt)
+    except train.Diverged as e:
+        p.error(str(e))
     if distributed.rank() != 0:
         return 0
     results = {n: aggregate(rs) for n, rs in runs.items()}
     labels = {"A": f"A ({args.domain_a.stem})", "B": f"B ({args.domain_b.stem})"}
-    print(table(runs, results, labels, tcfg.epochs))
-    if tcfg.full_ranking == 0:
+    print(table(runs, results, labels, args.epochs, 1 + args.eval_negatives))
+    print(protocol(args, train.selection_metric(next(iter(tcfgs.values())), data)))
+    if args.full_ranking == 0:
         print("(full) metrics skipped (--full-ranking 0)")
-    elif tcfg.full_ranking is not None:
-        print(f"(full) metrics: at most {tcfg.full_ranking} random test histories per domain (--full-ranking)")
+    elif args.full_ranking is not None:
+        print(f"(full) metrics: at most {args.full_ranking} random test histories per domain (--full-ranking)")
     if args.out:
-        args.out.write_text(json.dumps(report(args, tcfg, cfgs, data, runs, results), indent=1, allow_nan=False))
+        args.out.write_text(json.dumps(report(args, tcfgs, cfgs, data, runs, results), indent=1, allow_nan=False))
     return 0
 
 

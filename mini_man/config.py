@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 BACKBONES = ("sasrec", "gru4rec")
 LOSSES = ("bce", "softmax")
 DISENTANGLE_FORMS = ("bounded", "printed")
+POOLS = ("mean", "last")
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,10 @@ class MANConfig:
     isa_hidden: tuple = (32, 16)  # MLP of item similarity attention, Eq. (5) (A.5, Amazon)
     pred_hidden: tuple = (20, 10)  # prediction MLPs, Eq. (14)-(15) (Sec. 4.1.3, Amazon)
     backbone: str = "sasrec"  # Encoder / Encoder_g of Eq. (3)-(4): "sasrec" or "gru4rec" (Fig. 3)
+    # The read-out of s^X, s^Xg, s^Xs in Eq. (14)-(15). Paper: "average pooling" (after Eq. 15). Here: "mean" (the
+    # default) or "last", the output at the newest position, which is SASRec's own read-out (Kang & McAuley 2018)
+    # and keeps short-term patterns (what the last item says about the next) that a mean over T positions dilutes.
+    pool: str = "mean"
 
     # Which parts exist. MAN has all of them; the baselines and ablations switch some off.
     use_local: bool = True  # domain-specific branch: M^X, P^X, Encoder, local MLP
@@ -52,6 +57,7 @@ class MANConfig:
         checks = [
             (self.backbone in BACKBONES, f"backbone must be one of {BACKBONES}, got {self.backbone!r}"),
             (self.loss in LOSSES, f"loss must be one of {LOSSES}, got {self.loss!r}"),
+            (self.pool in POOLS, f"pool must be one of {POOLS}, got {self.pool!r}"),
             (self.disentangle in DISENTANGLE_FORMS,
              f"disentangle must be one of {DISENTANGLE_FORMS}, got {self.disentangle!r}"),
             (self.use_local or self.use_global, "at least one of use_local / use_global must be on"),

@@ -23,8 +23,7 @@ def auc_by_group(scores: np.ndarray, labels: np.ndarray, group: np.ndarray):
     0..group.max(); a group without both classes has AUC NaN.
     """
     scores, labels, group = np.asarray(scores, np.float64), np.asarray(labels, bool), np.asarray(group, np.int64)
-    if np.isnan(scores).any():
-        raise ValueError("scores contain NaN")
+    check_finite(scores)
     order = np.lexsort((scores, group))  # by group, then score
     g, s = group[order], scores[order]
     new = np.r_[True, (g[1:] != g[:-1]) | (s[1:] != s[:-1])]  # start of a run of equal (group, score)
@@ -57,6 +56,15 @@ def gauc(scores: np.ndarray, labels: np.ndarray, user: np.ndarray) -> float:
     return float(np.sum(aucs[ok] * n_pos[ok]) / np.sum(n_pos[ok]))
 
 
+def check_finite(scores: np.ndarray) -> None:
+    """Raise a one-line ValueError if any score is NaN or infinite: such a score has no rank (a NaN compares
+    False with everything, so it would rank first or last by accident)."""
+    bad = ~np.isfinite(scores)
+    if bad.any():
+        raise ValueError(f"{int(bad.sum()):,} of {bad.size:,} scores are NaN or infinite (e.g. {scores[bad][0]}); "
+                         "no rank is defined: did training diverge?")
+
+
 def sampled_ranks(scores: np.ndarray) -> np.ndarray:
     """(N,) 1-based pessimistic rank of column 0 (the positive) in each row: 1 + #(neg >= pos)."""
     scores = np.asarray(scores, np.float64)
@@ -64,11 +72,12 @@ def sampled_ranks(scores: np.ndarray) -> np.ndarray:
 
 
 def sampled_metrics(scores: np.ndarray, user: np.ndarray) -> dict:
-    """{"auc", "gauc", "mrr", "ndcg@10"} of (N, C) candidate scores, column 0 the positive; user (N,).
+    """{"auc", "gauc", "mrr", "ndcg@10", "hr@10"} of (N, C) candidate scores, column 0 the positive; user (N,).
 
     Ties: 1/2 in AUC and GAUC; pessimistic in MRR and NDCG@10 (a tie ranks the positive below the negative).
     """
     scores = np.asarray(scores, np.float64)
+    check_finite(scores)
     N, C = scores.shape
     if C < 2:
         raise ValueError(f"need a positive and at least one negative per row, got {C} column(s)")
@@ -77,7 +86,7 @@ def sampled_metrics(scores: np.ndarray, user: np.ndarray) -> dict:
     users = np.repeat(np.asarray(user), C)  # (N * C,) the user of every candidate row
     rank = sampled_ranks(scores)
     return {"auc": auc(scores.ravel(), labels.ravel()), "gauc": gauc(scores.ravel(), labels.ravel(), users),
-            "mrr": float(np.mean(1.0 / rank)), "ndcg@10": _ndcg(rank, 10)}
+            "mrr": float(np.mean(1.0 / rank)), "ndcg@10": _ndcg(rank, 10), "hr@10": float(np.mean(rank <= 10))}
 
 
 def full_ranks(scores: np.ndarray, target: np.ndarray, hist: np.ndarray) -> np.ndarray:
@@ -88,6 +97,7 @@ def full_ranks(scores: np.ndarray, target: np.ndarray, hist: np.ndarray) -> np.n
     items with score >= the target's).
     """
     scores = np.asarray(scores, np.float64)  # (N, n_items)
+    check_finite(scores)
     rows = np.arange(len(scores))
     beats = scores >= scores[rows, target][:, None]  # (N, n_items) candidates scored >= the target
     np.put_along_axis(beats, np.asarray(hist), False, axis=1)  # history items (and padding 0) drop out

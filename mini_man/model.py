@@ -75,6 +75,11 @@ class MAN(nn.Module):
         """Local item ids of `domain` (any shape) -> global ids (same shape); 0 stays 0."""
         return getattr(self, f"global_ids_{domain}")[items]
 
+    def pool(self, S: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The read-out (B, D) of a sequence S (B, T, D) for Eq. (14)-(15): the mean over real positions (paper:
+        "average pooling") or, with `cfg.pool == "last"`, the newest position (histories are right-aligned)."""
+        return masked_mean(S, mask) if self.cfg.pool == "mean" else S[:, -1]
+
     def encode_history(self, domain: str, hist: torch.Tensor) -> dict:
         """Everything that does not depend on the candidate, once per history (B, T).
 
@@ -87,19 +92,20 @@ class MAN(nn.Module):
         if cfg.use_local:
             h["E_X"] = self.emb[X](hist, X)  # (B, T, D)  Eq. (1)-(2) local
             h["S_X"] = self.enc[X](h["E_X"], mask)  # (B, T, D)  Eq. (3)
-            h["s_X"] = masked_mean(h["S_X"], mask)  # (B, D)
+            h["s_X"] = self.pool(h["S_X"], mask)  # (B, D)
         if cfg.use_global:
             h["E_Xg"] = self.emb_g[X](self.to_global(X, hist), X)  # (B, T, D)  Eq. (1)-(2) global
             h["S_Xg"] = self.enc_g[X](h["E_Xg"], mask)  # (B, T, D)  Eq. (4)
-            h["s_Xg"] = masked_mean(h["S_Xg"], mask)  # (B, D)
+            h["s_Xg"] = self.pool(h["S_Xg"], mask)  # (B, D)
         if cfg.use_sfa:
-            h["s_Xs"] = masked_mean(self.sfa[X](h["S_X"], h["S_Xg"], mask), mask)  # (B, D)  Eq. (7)
+            h["s_Xs"] = self.pool(self.sfa[X](h["S_X"], h["S_Xg"], mask), mask)  # (B, D)  Eq. (7)
         if cfg.use_gpa:
             h["g_Xu"], h["group_weights"] = self.gpa[X](self.prototypes[X].G, h["S_X"], mask)  # Eq. (10)-(12)
         return h
 
     def score(self, domain: str, h: dict, cand: torch.Tensor) -> torch.Tensor:
-        """Eq. (14)-(15): logits (B, C) of candidates `cand` (B, C, local ids) for encoded histories `h`.
+        """Eq. (14)-(15): logits (B, C) of candidates `cand` (B, C, local ids) for encoded histories `h`; `cand` (C,)
+        scores the same C candidates for every history, each candidate's own work done once (full ranking).
 
         `y_hat = MLP(e^Xi || s^Xs || g^Xu || s^X || M^X_target) + MLP_g(s^Xg || M_target)`; sigmoid(logit) = y_hat.
         Paper: Eq. (14) feeds `M^A_target` to MLP_g as well. Here: the shared table's target vector `M_target`,
@@ -126,15 +132,18 @@ class MAN(nn.Module):
         return self.score(domain, self.encode_history(domain, hist), cand)
 
     @torch.no_grad()
-    def score_all(self, domain: str, hist: torch.Tensor, chunk: int = 512) -> torch.Tensor:
-        """Logits (B, n_items) of every local item of `domain` (column 0, padding, is meaningless)."""
+    def score_all(self, domain: str, hist: torch.Tensor, pairs: int = 2**14) -> torch.Tensor:
+        """Logits (B, n_items) of every local item of `domain` (column 0, padding, is meaningless).
+
+        The items go to `score` as candidates shared by every history, about `pairs` // B at a time, so that each
+        item's target vectors and their products with the first layers of ISA, MLP and MLP_g are computed once per
+        item, and the (history, item) tensors of a chunk, (B, c, D), stay small enough for the cache.
+        """
         h = self.encode_history(domain, hist)
         n = len(getattr(self, f"global_ids_{domain}"))
-        out = []
-        for start in range(0, n, chunk):
-            items = torch.arange(start, min(start + chunk, n), device=hist.device)  # (c,)
-            out.append(self.score(domain, h, items.expand(len(hist), -1)))  # (B, c)
-        return torch.cat(out, dim=1)  # (B, n_items)
+        chunk = max(1, pairs // len(hist))
+        return torch.cat([self.score(domain, h, torch.arange(start, min(start + chunk, n), device=hist.device))
+                          for start in range(0, n, chunk)], dim=1)  # (B, n_items)
 
     def domain_parameters(self, domain: str) -> list:
         """Theta^X of Eq. (18): the parameters used by `domain` only (shared modules are registered under both

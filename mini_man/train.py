@@ -26,41 +26,54 @@ import copy
 import itertools
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
 
 from mini_man import data as mdata
-from mini_man import distributed, metrics
-from mini_man.config import variant
-from mini_man.model import MAN
+from mini_man import distributed, metrics, models
+from mini_man.sasrec import next_items
 
 DOMAINS = ("A", "B")
-METRICS = ("auc", "gauc", "mrr", "ndcg@10", "hr@10_full", "ndcg@10_full")
+SAMPLED = ("auc", "gauc", "mrr", "ndcg@10", "hr@10")  # on the fixed 1 + n_eval_neg candidates
+FULL = ("hr@10_full", "ndcg@10_full")  # against every item of the domain
+METRICS = SAMPLED + FULL
+SELECT = ("auto", "gauc", "ndcg@10")  # validation metrics that can choose the best epoch
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """How a model is trained; the model itself is described by `MANConfig`.
+    """How a model is trained; the model itself is described by `MANConfig`. The defaults are the recipe of
+    README "Results" (why each choice: notebook 08): models with the paper's MLP prediction layer first fit item
+    popularity and then sit on that "popularity plateau" for many epochs; the recipe gets every model off it.
 
-    Paper: batch 20 on Amazon (Sec. 4.1.3), early stop 2 (A.5), up to 100 epochs (official code). Here: batch 128,
-    12 epochs for every model, no early stopping by default. Models first learn popularity and may leave that plateau
-    only many epochs later (on the sample at batch 256: `man` after epoch ~10 in A and ~20 in B; `single` and
-    `shared` not within 24 epochs), which patience 2 never reaches: see the learning curves in notebook 08.
+    Paper: Adam lr 1e-3, batch 20 (Sec. 4.1.3), early stop 2 (A.5), up to 100 epochs (official code).
+    Here: Adam lr 3e-3 with a linear warm-up over the first 300 steps, batch 128, at most 100 epochs, patience 5,
+    and no early stop while a domain is still on the plateau (`plateau_margin`).
     """
 
-    epochs: int = 12  # the same budget for every model (upper limit when early stopping is on)
-    # Paper: batch 20 on Amazon (Sec. 4.1.3). Here: 128, so that the main job (12 epochs, three models) fits in about
-    # two minutes on a 2-core CPU and MAN still gets enough steps to leave the popularity plateau (README, "Results").
+    epochs: int = 100  # the most epochs any model trains (the same budget for every model)
+    # Paper: batch 20. Here: 128. Measured on the sample (`single`, B): batch 32 or 512-1024 stayed longer on the
+    # plateau (30 epochs, 0 of 3 seeds left) than 128; 128 also keeps the main job short.
     batch_size: int = 128  # instances per step, all from one domain
-    lr: float = 1e-3  # Adam (Sec. 4.1.3)
+    # Paper: lr 1e-3, no schedule. Here: 3e-3 after a linear warm-up over 300 steps (about 1 epoch of A + B). The
+    # first full-size Adam steps fit popularity so fast that the history summaries of all users collapse onto one
+    # vector and the prediction MLP's ReLU units end up dead or always on: the MLP is then additive in
+    # [s || M_target], its ranking cannot depend on the history, and leaving that state takes many epochs. The
+    # warm-up keeps more units switching (notebook 08). Measured (`single`, B, seeds 0-2, 30 epochs): lr 3e-3 alone
+    # left the plateau on 1 of 3 seeds, with the warm-up on 3 of 3 (at epochs 14-18); lr 1e-2 with warm-up on 0 of 3.
+    lr: float = 3e-3
+    warmup_steps: int = 300  # the learning rate rises linearly over the first N optimizer steps (0 = none)
+    betas: tuple = (0.9, 0.999)  # Adam's defaults (the official TF code's); SASRec.pytorch uses (0.9, 0.98)
+    select: str = "auto"  # validation metric for the best epoch: "gauc", "ndcg@10" or "auto" (`selection_metric`)
     n_neg: int = 9  # K training negatives per positive (official train_num_ngs = 9)
-    # Appendix A.5 stops after 2 epochs without improvement. On the sample, every model sits on a popularity plateau
-    # for several epochs first, and patience 2 stops all of them there, before anything sequential is learned. So the
-    # default trains the whole budget (0) and still tests each domain with its best validation epoch; --patience 2
-    # gives the paper's rule.
-    patience: int = 0  # epochs without a better validation GAUC before a domain stops; 0 = never stop
+    # Appendix A.5 stops after 2 epochs without improvement, which stops every model on the plateau. Here: patience 5,
+    # counted only once the domain's best validation score is `plateau_margin` above the popularity scorer's on the
+    # same validation candidates: a model still on the plateau trains on (up to `epochs`) instead of being stopped
+    # before it learns anything beyond popularity.
+    patience: int = 5  # epochs without a better validation score before a domain stops; 0 = never stop
+    plateau_margin: float = 0.01  # see `patience`; 0 = plain patience (the paper's rule with --patience 2)
     seed: int = 0
     device: str = "cpu"
     ddp: bool = False  # data-parallel over the processes of `torchrun` (the process group must be initialised)
@@ -75,8 +88,11 @@ class TrainConfig:
             (self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}"),
             (self.batch_size >= 1, f"batch size must be >= 1, got {self.batch_size}"),
             (self.lr > 0, f"learning rate must be > 0, got {self.lr}"),
+            (self.warmup_steps >= 0, f"warm-up steps must be >= 0, got {self.warmup_steps}"),
+            (self.select in SELECT, f"select must be one of {SELECT}, got {self.select!r}"),
             (self.n_neg >= 1, f"number of training negatives must be >= 1, got {self.n_neg}"),
             (self.patience >= 0, f"patience must be >= 0, got {self.patience}"),
+            (self.plateau_margin >= 0, f"plateau margin must be >= 0, got {self.plateau_margin}"),
             (self.seed >= 0, f"seed must be >= 0, got {self.seed}"),
             (self.eval_batch_size >= 1, f"eval batch size must be >= 1, got {self.eval_batch_size}"),
             (self.full_ranking is None or self.full_ranking >= 0,
@@ -109,12 +125,16 @@ def to_device(data: mdata.CrossDomainData, device) -> dict[str, dict[str, SplitT
             for d, dd in data.domains.items()}
 
 
-def build_model(name: str, data: mdata.CrossDomainData, device="cpu", **overrides) -> MAN:
-    """The model `name` (see `config.VARIANTS`) sized for `data`, on `device`."""
-    cfg = variant(name, max_len=data.max_len, **overrides)
-    n_items = {d: dd.n_items for d, dd in data.domains.items()}
-    global_ids = {d: torch.as_tensor(dd.global_ids) for d, dd in data.domains.items()}
-    return MAN(cfg, n_items, data.n_global_items, global_ids).to(device)
+def recipe(name: str) -> dict:
+    """The `TrainConfig` fields in which model `name` is trained differently from the common recipe (the
+    defaults): `sasrec` keeps the reference implementation's optimizer (lr 1e-3, Adam betas (0.9, 0.98), no
+    warm-up), so that it can be checked against SASRec.pytorch's numbers (README "Results")."""
+    return dict(lr=1e-3, betas=(0.9, 0.98), warmup_steps=0) if name == "sasrec" else {}
+
+
+def build_model(name: str, data: mdata.CrossDomainData, device="cpu", **overrides) -> torch.nn.Module:
+    """The model `name` (see `models.NAMES`) sized for `data`, on `device`; `overrides` change its config."""
+    return models.build(models.model_config(name, data.max_len, **overrides), data).to(device)
 
 
 # ---- one epoch of independent updating (Sec. 3.3.2) -------------------------------------------------------
@@ -143,33 +163,64 @@ def train_candidates(split: mdata.Split, n_items: int, k: int, rng: np.random.Ge
     return torch.as_tensor(np.concatenate([split.target[:, None], neg], axis=1), device=device)
 
 
-def train_epoch(model, optimizer, data, tensors, domains, tcfg: TrainConfig, rng, ddp=None) -> dict[str, float]:
-    """One epoch over the training sets of `domains`; returns the mean loss per instance of each domain.
+def last_rows(split: mdata.Split) -> np.ndarray:
+    """Row of each user's LAST instance in `split` (rows are sorted by user, then time): (n_users,)."""
+    return np.flatnonzero(np.r_[split.user[1:] != split.user[:-1], True])
 
+
+def sequence_batch_data(split: mdata.Split, st: SplitTensors, n_items: int, rng, device):
+    """The training data of every-position models (`sasrec`): one sequence per user, its last training instance.
+    Returns hist (U, T), pos (U, T) = the next item at every position (0 where nothing is predicted) and
+    neg (U, T) = one fresh uniform negative per position (never the positive), all on `device`."""
+    rows = torch.as_tensor(last_rows(split), device=device)
+    hist = st.hist[rows]  # (U, T)
+    pos = next_items(hist, st.target[rows])  # (U, T)
+    neg = mdata.sample_negatives(pos.cpu().numpy().ravel(), n_items, 1, rng).reshape(pos.shape)  # (U, T)
+    return hist, pos, torch.as_tensor(neg, device=device)
+
+
+def train_epoch(model, optimizer, data, tensors, domains, tcfg: TrainConfig, rng, ddp=None,
+                scheduler=None) -> dict[str, float]:
+    """One epoch over the training sets of `domains`; returns the mean loss per batch row of each domain.
+
+    The MAN family scores every training instance's 1 + K candidates (`model.objective`). Models with a
+    `sequence_loss` (`sasrec`) see each user's training sequence once, every position predicting the next item
+    in one causal pass; a batch row is then a user.
     With `ddp` (`model` wrapped by `distributed.wrap`), this process trains on its share of the batches; the
     forward runs through the wrapper (DDP hooks the gradients of that call), the objective on `model` itself.
+    `scheduler` (the learning-rate warm-up) steps after every optimizer step.
     """
-    cands, batches = {}, {}
+    inputs, batches = {}, {}
     parts = distributed.world_size() if ddp is not None else 1
+    sequences = hasattr(model, "sequence_loss")
     for d in domains:
         dd = data.domains[d]
-        cands[d] = train_candidates(dd.train, dd.n_items, tcfg.n_neg, rng, tcfg.device)  # (N, 1 + K)
-        batches[d] = epoch_batches(len(dd.train.target), tcfg.batch_size, rng, tcfg.device, parts)
+        if sequences:
+            inputs[d] = sequence_batch_data(dd.train, tensors[d]["train"], dd.n_items, rng, tcfg.device)
+        else:
+            inputs[d] = (tensors[d]["train"].hist,  # (N, T), and (N, 1 + K) candidates
+                         train_candidates(dd.train, dd.n_items, tcfg.n_neg, rng, tcfg.device))
+        batches[d] = epoch_batches(len(inputs[d][0]), tcfg.batch_size, rng, tcfg.device, parts)
         if ddp is not None:  # the same batches on every process (same rng); each takes its share
             batches[d] = distributed.shard(batches[d])
     total = {d: torch.zeros((), device=tcfg.device) for d in domains}
     net = model if ddp is None else ddp
     net.train()
     for d, idx in interleave(batches):
-        logits = net(d, tensors[d]["train"].hist[idx], cands[d][idx])  # (B, 1 + K)
-        loss = model.objective(d, logits)
+        if sequences:
+            loss = model.sequence_loss(d, *(x[idx] for x in inputs[d]))
+        else:
+            logits = net(d, inputs[d][0][idx], inputs[d][1][idx])  # (B, 1 + K)
+            loss = model.objective(d, logits)
         optimizer.zero_grad(set_to_none=True)  # the other domain's parameters keep grad None: Adam skips them
         loss.backward()
         optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
         total[d] += loss.detach() * len(idx)
     if ddp is not None and domains:  # every process saw its share of the rows: the domain's loss sums over all of them
         total = dict(zip(domains, distributed.sum_over_processes(torch.stack([total[d] for d in domains]))))
-    return {d: total[d].item() / len(data.domains[d].train.target) for d in domains}
+    return {d: total[d].item() / len(inputs[d][0]) for d in domains}
 
 
 # ---- evaluation ----------------------------------------------------------------------------------------------
@@ -209,10 +260,10 @@ def evaluate(model, domain: str, split: mdata.Split, st: SplitTensors, chunk: in
     """Sampled metrics (AUC, GAUC, MRR, NDCG@10) of one split; with `full`, also HR@10/NDCG@10 (full), over the
     rows `full_rows` of the split (None: all rows; empty: NaN)."""
     if len(split.target) == 0:
-        return {m: math.nan for m in (METRICS if full else METRICS[:4])}
+        return {m: math.nan for m in (METRICS if full else SAMPLED)}
     result = metrics.sampled_metrics(candidate_scores(model, domain, st, chunk), split.user)
     if full and full_rows is not None and len(full_rows) == 0:
-        result.update({m: math.nan for m in METRICS[4:]})
+        result.update({m: math.nan for m in FULL})
     elif full:
         result.update(metrics.full_ranking_metrics(full_ranks(model, domain, split, st, chunk, full_rows)))
     return result
@@ -224,17 +275,44 @@ def evaluate(model, domain: str, split: mdata.Split, st: SplitTensors, chunk: in
 class FitResult:
     """What training produced: learning curves, and per domain the best epoch, its GAUC and its state."""
 
-    history: list[dict] = field(default_factory=list)  # per epoch: {"epoch", "train_loss", "valid_gauc", "seconds"}
+    # per epoch: {"epoch", "train_loss": {d: loss}, "valid": {d: {metric: value}}, "seconds"}
+    history: list[dict] = field(default_factory=list)
     best_epoch: dict[str, int | None] = field(default_factory=dict)  # None: the domain had no training data
-    best_valid_gauc: dict[str, float] = field(default_factory=dict)
+    best_valid: dict[str, float] = field(default_factory=dict)  # the selection metric at the best epoch
     best_state: dict[str, dict] = field(default_factory=dict)  # domain -> state_dict copy at its best epoch
+    last_epoch: dict[str, int | None] = field(default_factory=dict)  # the last epoch a domain trained (it stopped)
+    metric: str = "gauc"  # the validation metric that chose the best epoch (`selection_metric`)
+
+
+def selection_metric(tcfg: TrainConfig, data: mdata.CrossDomainData) -> str:
+    """The validation metric that picks each domain's best epoch (and learning rate): `tcfg.select`, where "auto"
+    means GAUC under the paper's protocol (1 + 9 candidates; official code: AUC-type early stopping) and NDCG@10
+    when the candidate lists are longer (SASRec's 1 + 100 protocol, whose reference keeps the best NDCG@10)."""
+    if tcfg.select != "auto":
+        return tcfg.select
+    return "gauc" if data.domains["A"].valid.cand.shape[1] <= 10 else "ndcg@10"
+
+
+def popularity_valid(data: mdata.CrossDomainData, tensors, domain: str, metric: str, chunk: int) -> float:
+    """The validation `metric` of the popularity scorer (`pop`) in `domain`: the level of the plateau."""
+    pop = models.build(None, data).to(tensors[domain]["valid"].hist.device)
+    return evaluate(pop, domain, data.domains[domain].valid, tensors[domain]["valid"], chunk)[metric]
+
+
+def warmup(optimizer, steps: int):
+    """A scheduler that raises the learning rate linearly from lr / steps to lr over the first `steps` optimizer
+    steps (both domains' steps count), then keeps it; None when `steps` is 0. See `TrainConfig.warmup_steps`."""
+    if steps == 0:
+        return None
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / steps))
 
 
 def fit(model, data: mdata.CrossDomainData, tensors, tcfg: TrainConfig, log=None) -> FitResult:
     """Train `model` with independent updating (Sec. 3.3.2) and early stopping per domain (A.5).
 
-    A domain stops after `tcfg.patience` epochs without a better validation GAUC (never when patience is 0);
-    the other domain goes on. Training ends when every domain has stopped or after `tcfg.epochs` epochs.
+    A domain stops after `tcfg.patience` epochs without a better validation score (never when patience is 0, nor
+    while its best score is within `tcfg.plateau_margin` of the popularity scorer's); the other domain goes on.
+    Training ends when every domain has stopped or after `tcfg.epochs` epochs.
     The random state is `tcfg.seed` (set `torch.manual_seed` before building the model for the weights).
     With `tcfg.ddp`, every process calls `fit`; only rank 0 evaluates, logs and returns the curves and best
     states (the other processes return an empty FitResult), and it broadcasts which domains go on training.
@@ -242,9 +320,23 @@ def fit(model, data: mdata.CrossDomainData, tensors, tcfg: TrainConfig, log=None
     # (notes §6). Here: each domain stops on its own, so neither domain's budget depends on the other's curve.
     """
     rng = np.random.default_rng(tcfg.seed)  # with ddp: the same negatives and batch order on every process
-    optimizer = torch.optim.Adam(model.parameters(), lr=tcfg.lr, fused=True)  # fused: ~15% faster steps on CPU
     active = [d for d in DOMAINS if len(data.domains[d].train.target) > 0]
-    res = FitResult(best_epoch={d: None for d in DOMAINS}, best_valid_gauc={d: math.nan for d in DOMAINS})
+    metric = selection_metric(tcfg, data)
+    floor = {d: popularity_valid(data, tensors, d, metric, tcfg.eval_batch_size) + tcfg.plateau_margin
+             for d in active} if tcfg.plateau_margin > 0 else {d: -math.inf for d in active}
+    res = FitResult(best_epoch={d: None for d in DOMAINS}, best_valid={d: math.nan for d in DOMAINS},
+                    last_epoch={d: None for d in DOMAINS}, metric=metric)
+    if not any(p.requires_grad for p in model.parameters()):  # `pop`: nothing to train; "epoch 0" is the model
+        state = copy.deepcopy(model.state_dict())
+        for d in active:
+            res.best_epoch[d], res.last_epoch[d], res.best_state[d] = 0, 0, state
+            res.best_valid[d] = evaluate(model, d, data.domains[d].valid, tensors[d]["valid"],
+                                         tcfg.eval_batch_size)[metric]
+        return res
+    if tcfg.ddp and hasattr(model, "sequence_loss"):
+        raise ValueError("--ddp trains the MAN family only; train sasrec in one process")
+    optimizer = torch.optim.Adam(model.parameters(), lr=tcfg.lr, betas=tcfg.betas, fused=True)  # fused: faster on CPU
+    scheduler = warmup(optimizer, tcfg.warmup_steps)
     ddp, lead = None, True
     if tcfg.ddp:
         small = [d for d in active if len(data.domains[d].train.target) < distributed.world_size()]
@@ -254,19 +346,24 @@ def fit(model, data: mdata.CrossDomainData, tensors, tcfg: TrainConfig, log=None
         ddp, lead = distributed.wrap(model), distributed.rank() == 0
     for epoch in range(1, tcfg.epochs + 1):
         start = time.perf_counter()
-        loss = train_epoch(model, optimizer, data, tensors, active, tcfg, rng, ddp)
+        loss = train_epoch(model, optimizer, data, tensors, active, tcfg, rng, ddp, scheduler)
+        check_finite(model, loss, epoch, tcfg.lr)
+        for d in active:
+            res.last_epoch[d] = epoch
         if lead:
-            gauc = {d: evaluate(model, d, data.domains[d].valid, tensors[d]["valid"], tcfg.eval_batch_size)["gauc"]
-                    for d in active}
-            improved = [d for d in active if res.best_epoch[d] is None or gauc[d] > res.best_valid_gauc[d]]
+            valid = {d: evaluate(model, d, data.domains[d].valid, tensors[d]["valid"], tcfg.eval_batch_size)
+                     for d in active}
+            score = {d: valid[d][metric] for d in active}
+            improved = [d for d in active if res.best_epoch[d] is None or score[d] > res.best_valid[d]]
             state = copy.deepcopy(model.state_dict()) if improved else None  # one copy, shared by both domains
             for d in improved:
-                res.best_epoch[d], res.best_valid_gauc[d], res.best_state[d] = epoch, gauc[d], state
-            res.history.append({"epoch": epoch, "train_loss": loss, "valid_gauc": gauc,
+                res.best_epoch[d], res.best_valid[d], res.best_state[d] = epoch, score[d], state
+            res.history.append({"epoch": epoch, "train_loss": loss, "valid": valid,
                                 "seconds": time.perf_counter() - start})
             if log:
-                log(_epoch_line(epoch, tcfg.epochs, loss, gauc, improved, res.history[-1]["seconds"]))
-            active = [d for d in active if tcfg.patience == 0 or epoch - res.best_epoch[d] < tcfg.patience]
+                log(_epoch_line(epoch, tcfg.epochs, loss, score, metric, improved, res.history[-1]["seconds"]))
+            active = [d for d in active if tcfg.patience == 0 or epoch - res.best_epoch[d] < tcfg.patience
+                      or res.best_valid[d] <= floor[d]]
         if ddp is not None:  # rank 0's early-stopping decision, so that every process runs the same steps
             active = distributed.broadcast(active)
         if not active:
@@ -274,9 +371,24 @@ def fit(model, data: mdata.CrossDomainData, tensors, tcfg: TrainConfig, log=None
     return res
 
 
-def _epoch_line(epoch, epochs, loss, gauc, improved, seconds) -> str:
-    """One progress line: train loss and validation GAUC per domain, '*' where the domain improved."""
-    parts = [f"{d}: loss {loss[d]:.4f} valid GAUC {gauc[d]:.4f}{'*' if d in improved else ' '}" for d in loss]
+class Diverged(ValueError):
+    """Training produced a non-finite loss or weight; the message names the model, domain, epoch and a remedy."""
+
+
+def check_finite(model, loss: dict[str, float], epoch: int, lr: float) -> None:
+    """Raise `Diverged` if an epoch's training loss (per domain) or a weight of `model` is NaN or infinite, so that no
+    metric is ever computed from a diverged model."""
+    bad = [d for d, value in loss.items() if not math.isfinite(value)]
+    if bad or not all(torch.isfinite(p).all() for p in model.parameters()):
+        what = f"in domain {bad[0]}: training loss {loss[bad[0]]}" if bad else "(a weight is NaN or infinite)"
+        raise Diverged(f"{type(model).__name__} diverged at epoch {epoch} {what}; try a lower learning rate than "
+                       f"{lr:g}")
+
+
+def _epoch_line(epoch, epochs, loss, score, metric, improved, seconds) -> str:
+    """One progress line: train loss and the validation selection metric per domain, '*' where it improved."""
+    parts = [f"{d}: loss {loss[d]:.4f} valid {metric.upper()} {score[d]:.4f}{'*' if d in improved else ' '}"
+             for d in loss]
     return f"epoch {epoch:>3}/{epochs}  " + "  ".join(parts) + f"  ({seconds:.1f} s)"
 
 
@@ -298,25 +410,51 @@ def test(model, data: mdata.CrossDomainData, tensors, states: dict[str, dict], c
 
 @dataclass
 class RunResult:
-    """One model trained with one seed and tested."""
+    """One model trained with one seed (and each learning rate of a grid) and tested once."""
 
     name: str
     seed: int
     results: dict  # {domain: {metric: float}}, NaN where a domain could not be trained
-    fit: FitResult
+    fit: FitResult  # per domain: the best epoch, last epoch and best state of the learning rate chosen for it
     seconds: float
+    lr: dict = field(default_factory=dict)  # {domain: the learning rate chosen on validation}
+    curves: dict = field(default_factory=dict)  # {lr: FitResult.history} for every learning rate tried
+
+
+def choose(fits: dict[float, FitResult]) -> dict[str, float]:
+    """{domain: lr}: per domain, the learning rate whose best validation GAUC is highest (the first on a tie);
+    domains that no run trained are left out."""
+    chosen = {}
+    for d in DOMAINS:
+        tried = [(lr, f.best_valid[d]) for lr, f in fits.items() if f.best_epoch[d] is not None]
+        if tried:
+            chosen[d] = max(tried, key=lambda t: -math.inf if math.isnan(t[1]) else t[1])[0]
+    return chosen
 
 
 def train_and_test(name: str, data: mdata.CrossDomainData, tcfg: TrainConfig, tensors=None, log=None,
-                   **overrides) -> tuple[MAN, RunResult]:
-    """Build model `name` (seeded with `tcfg.seed`), fit it, test each domain with its best state."""
+                   lrs=None, **overrides) -> tuple[torch.nn.Module, RunResult]:
+    """Build model `name` (seeded with `tcfg.seed`) once per learning rate in `lrs` (default: `tcfg.lr`), fit
+    each, choose per domain the one with the best validation GAUC (`choose`), and test each domain once, with
+    the best state of its chosen run. Validation only decides; the test set is scored once per domain."""
     start = time.perf_counter()
     tensors = tensors if tensors is not None else to_device(data, tcfg.device)
-    torch.manual_seed(tcfg.seed)
-    model = build_model(name, data, tcfg.device, **overrides)
-    res = fit(model, data, tensors, tcfg, log)
+    fits = {}
+    for lr in (lrs or [tcfg.lr]):
+        torch.manual_seed(tcfg.seed)
+        model = build_model(name, data, tcfg.device, **overrides)
+        fits[lr] = fit(model, data, tensors, replace(tcfg, lr=lr),
+                       log if log is None or lrs is None else (lambda s, lr=lr: log(f"lr {lr:g} {s}")))
+    chosen = choose(fits)
+    first = next(iter(fits.values()))  # for a domain no run trained: its None / NaN entries
+    res = FitResult(history=first.history if len(fits) == 1 else [],
+                    best_state={d: fits[lr].best_state[d] for d, lr in chosen.items()},
+                    **{k: {d: getattr(fits[chosen.get(d)] if d in chosen else first, k)[d] for d in DOMAINS}
+                       for k in ("best_epoch", "best_valid", "last_epoch")}, metric=first.metric)
     results = test(model, data, tensors, res.best_state, tcfg.eval_batch_size, tcfg.full_ranking)
-    return model, RunResult(name, tcfg.seed, results, res, time.perf_counter() - start)
+    trained = any(p.requires_grad for p in model.parameters())  # `pop` has no learning rate
+    return model, RunResult(name, tcfg.seed, results, res, time.perf_counter() - start,
+                            lr=chosen if trained else {}, curves={lr: f.history for lr, f in fits.items()})
 
 
 if __name__ == "__main__":

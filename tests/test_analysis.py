@@ -62,8 +62,8 @@ def test_fit_and_test_returns_the_last_weights_and_sampled_metrics_only(tiny):
     model, fit, results = analysis.fit_and_test("man", data, tensors, tcfg)
     assert model.cfg.n_blocks == analysis.OVERRIDES["n_blocks"] and len(fit.history) == 2
     for d in ("A", "B"):
-        assert all(0 <= results[d][m] <= 1 for m in train.METRICS[:4])
-        assert all(math.isnan(results[d][m]) for m in train.METRICS[4:])
+        assert all(0 <= results[d][m] <= 1 for m in train.SAMPLED)
+        assert all(math.isnan(results[d][m]) for m in train.FULL)
     torch.manual_seed(tcfg.seed)  # the same run again, to see which weights the first one returned
     again = train.build_model("man", data, "cpu", **analysis.OVERRIDES)
     train.fit(again, data, tensors, tcfg)

@@ -12,9 +12,10 @@ from test_train import write_tiny
 
 ROOT = Path(__file__).resolve().parent.parent
 OPTIONS = ["--domain-a", "--domain-b", "--models", "--seeds", "--split", "--kcore", "--epochs", "--batch-size",
-           "--patience", "--lr", "--max-len", "--num-groups", "--full-ranking", "--device", "--out", "--save", "--load",
+           "--patience", "--lr", "--lr-grid", "--warmup", "--eval-negatives", "--select-by", "--pool", "--plateau-margin", "--max-len",
+           "--num-groups", "--full-ranking", "--device", "--out", "--save", "--load", "--format", "--warm-targets-only",
            "--help"]
-METRICS = {"auc", "gauc", "mrr", "ndcg@10", "hr@10_full", "ndcg@10_full"}
+METRICS = {"auc", "gauc", "mrr", "ndcg@10", "hr@10", "hr@10_full", "ndcg@10_full"}
 
 
 @pytest.fixture(autouse=True)
@@ -71,7 +72,7 @@ def test_a_malformed_file_exits_2_with_one_line_naming_it(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, words", [
-    (["--models", "man,sasrec"], ["unknown model", "sasrec"]),
+    (["--models", "man,sasrec++"], ["unknown model", "sasrec++"]),
     (["--models", "man,man"], ["twice"]),
     (["--seeds", "0,x"], ["not an integer"]),
     (["--epochs", "0"], ["--epochs", ">= 1"]),
@@ -116,7 +117,30 @@ def test_table_and_json_with_two_models_and_two_seeds(tiny, tmp_path, capsys):
             assert set(res) == METRICS | {f"{k}_std" for k in METRICS}
             assert all(0 <= res[k] <= 1 for k in METRICS)
         assert [run["seed"] for run in r["runs"][m]] == [0, 1]
-        assert len(r["runs"][m][0]["history"]) == 1
+        run = r["runs"][m][0]
+        assert [len(curve) for curve in run["curves"].values()] == [1]
+        assert run["last_epoch"] == run["best_epoch"] == {"A": 1, "B": 1}
+        assert set(run["lr"]) == {"A", "B"} and run["selected_by"] == "gauc"
+    assert "protocol: --split time, 1 + 9 fixed candidates" in stdout
+
+
+def test_lr_grid_chooses_per_domain_on_validation_and_baselines_share_the_table(tiny, tmp_path, capsys):
+    out = tmp_path / "grid.json"
+    code, stdout, stderr = run_cli([*tiny, "--models", "single,sasrec,pop", "--lr-grid", "1e-3,1e-2",
+                                    "--eval-negatives", "12", "--split", "loo", "--out", str(out)], capsys)
+    assert code == 0, stderr
+    assert stdout.splitlines()[0].split() == ["Domain", "Metric", "single", "sasrec", "pop"]
+    assert "HR@10 " in stdout  # 13 candidates: sampled HR@10 is informative and shown
+    assert "1 + 12 fixed candidates" in stdout and "by validation NDCG@10" in stdout
+    r = json.loads(out.read_text())
+    for m in ("single", "sasrec"):
+        run = r["runs"][m][0]
+        assert set(run["curves"]) == {"0.001", "0.01"}
+        for d in ("A", "B"):  # the chosen lr is the one with the best validation NDCG@10 (auto: > 10 candidates)
+            best = {lr: max(h["valid"][d]["ndcg@10"] for h in curve) for lr, curve in run["curves"].items()}
+            assert f"{run['lr'][d]:g}" == max(best, key=best.get)
+            assert run["best_valid"][d] == pytest.approx(best[f"{run['lr'][d]:g}"])
+    assert r["runs"]["pop"][0]["lr"] == {} and r["runs"]["pop"][0]["best_epoch"] == {"A": 0, "B": 0}
 
 
 def test_full_ranking_0_skips_the_full_metrics(tiny, tmp_path, capsys):

@@ -65,12 +65,15 @@ def test_ndcg_at_10_is_truncated_beyond_rank_10():
     scores[0, 1:11], scores[0, 11:] = 1.0, -1.0  # 10 negatives above the positive, 5 below -> rank 11
     assert metrics.sampled_ranks(scores).tolist() == [11]
     assert metrics.sampled_metrics(scores, np.zeros(1))["ndcg@10"] == 0.0
+    assert metrics.sampled_metrics(scores, np.zeros(1))["hr@10"] == 0.0
+    scores[0, 1] = -1.0  # rank 10: a hit
+    assert metrics.sampled_metrics(scores, np.zeros(1))["hr@10"] == 1.0
 
 
 def test_perfect_scores():
     scores = np.tile(np.arange(10, 0, -1.0), (5, 1))  # positive (column 0) highest
     m = metrics.sampled_metrics(scores, np.array([0, 0, 1, 1, 2]))
-    assert m == {"auc": 1.0, "gauc": 1.0, "mrr": 1.0, "ndcg@10": 1.0}
+    assert m == {"auc": 1.0, "gauc": 1.0, "mrr": 1.0, "ndcg@10": 1.0, "hr@10": 1.0}
 
 
 def test_sampled_metrics_rejects_nan_and_single_column():

@@ -4,7 +4,7 @@ import torch
 
 from tiny import make_batch, make_model
 from mini_man.config import VARIANTS, variant
-from mini_man.layers import concat_linear
+from mini_man.layers import MLP, concat_linear
 
 
 @pytest.mark.parametrize("name", list(VARIANTS))
@@ -25,10 +25,36 @@ def test_scoring_candidates_together_equals_scoring_them_one_by_one(model):
     assert torch.allclose(together, alone, atol=1e-5)
 
 
-def test_score_all_equals_forward_on_every_item(model):
-    hist, _ = make_batch("B")
-    every = torch.arange(20).expand(4, -1)
-    assert torch.allclose(model.score_all("B", hist, chunk=7), model("B", hist, every), atol=1e-5)
+@pytest.mark.parametrize("name", ["man", "single", "shared", "man-no-isa", "man-local"])
+@pytest.mark.parametrize("pairs", [1, 28, 10**6])  # one item per chunk, 7 (the last chunk shorter), all at once
+def test_score_all_equals_forward_on_every_item(name, pairs):
+    model = make_model(name).eval()
+    hist, _ = make_batch("B")  # rows with 0, 2, 4, 6 padded positions
+    every = torch.arange(20).expand(4, -1)  # (4, 20): every local item of B as a per-history candidate
+    assert torch.allclose(model.score_all("B", hist, pairs=pairs), model("B", hist, every), atol=1e-5)
+
+
+@pytest.mark.parametrize("rows", [1, 5, 10**6])
+def test_isa_scores_of_shared_candidates_equal_the_per_history_scores(model, rows):
+    isa = model.isa["A"]
+    torch.manual_seed(1)
+    M_t, H = torch.randn(6, 20), torch.randn(4, 8, 20)  # 6 candidates shared by 4 histories, T = 8, D = 20
+    hist, _ = make_batch("A")
+    mask = hist > 0
+    shared = isa.scores_shared(M_t, H, mask, rows=rows)  # (4, 6, 8)
+    with torch.no_grad():
+        per_history = isa.scores(M_t.expand(4, 6, 20), H, mask, skip_padding=False)
+    assert shared.shape == (4, 6, 8)
+    assert torch.allclose(shared, per_history, atol=1e-5)
+    assert (shared[0] > -1e8).all() and (shared[1, :, :2] == -1e9).all()  # padding, and only padding, is NEG_INF
+
+
+def test_after_first_inplace_equals_after_first():
+    torch.manual_seed(0)
+    mlp = MLP((6, 5, 3, 1))
+    x = torch.randn(7, 5)
+    with torch.no_grad():
+        assert torch.allclose(mlp.after_first_inplace(x.clone()), mlp.after_first(x), atol=1e-6)
 
 
 def test_concat_linear_equals_linear_of_the_concatenation():

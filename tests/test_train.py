@@ -25,7 +25,8 @@ def test_epoch_batches_partition_the_rows_in_near_equal_batches():
 
 # ---- end to end on a tiny generated dataset ----------------------------------------------------------------
 
-TCFG = train.TrainConfig(epochs=4, batch_size=64, patience=0, seed=0)
+# The paper's optimizer (lr 1e-3, no warm-up) and no early stopping: these tests check the trainer, not the recipe.
+TCFG = train.TrainConfig(epochs=4, batch_size=64, lr=1e-3, warmup_steps=0, patience=0, seed=0)
 # A tiny generated sample whose signal is learnable within a few epochs: a steep popularity curve and no
 # Markov steps (leaving the popularity plateau for sequential patterns takes hundreds of steps).
 TINY = dict(users=(200, 120), items=(300, 250), p_next=0.0, zipf_shift=(1.0, 1.0), seed=0)
@@ -81,12 +82,12 @@ def test_test_metrics_are_in_range_and_better_than_random(man_run):
 def test_each_domain_is_tested_with_its_own_best_validation_epoch(man_run, tiny_data):
     model, run = man_run
     for d in ("A", "B"):
-        curve = [h["valid_gauc"][d] for h in run.fit.history]
+        curve = [h["valid"][d]["gauc"] for h in run.fit.history]
         assert run.fit.best_epoch[d] == 1 + int(np.argmax(curve))
         model.load_state_dict(run.fit.best_state[d])
         tensors = train.to_device(tiny_data, "cpu")
         again = train.evaluate(model, d, tiny_data.domains[d].valid, tensors[d]["valid"])["gauc"]
-        assert again == pytest.approx(run.fit.best_valid_gauc[d], abs=1e-12)
+        assert again == pytest.approx(run.fit.best_valid[d], abs=1e-12)
 
 
 def test_full_ranking_of_a_fixed_subset_of_test_histories(man_run, tiny_data):
@@ -104,8 +105,8 @@ def test_full_ranking_of_a_fixed_subset_of_test_histories(man_run, tiny_data):
         subset = train.full_ranks(model, d, split, tensors[d]["test"], chunk=3, rows=rows)
         assert (subset == every[rows]).all()
         assert some[d]["hr@10_full"] == metrics.full_ranking_metrics(subset)["hr@10_full"]
-        assert all(some[d][m] == none[d][m] == run.results[d][m] for m in train.METRICS[:4])  # sampled: unchanged
-        assert all(math.isnan(none[d][m]) for m in train.METRICS[4:])
+        assert all(some[d][m] == none[d][m] == run.results[d][m] for m in train.SAMPLED)  # sampled: unchanged
+        assert all(math.isnan(none[d][m]) for m in train.FULL)
 
 
 def test_same_seed_gives_the_same_numbers_and_another_seed_does_not(tiny_data, man_run):
@@ -116,12 +117,36 @@ def test_same_seed_gives_the_same_numbers_and_another_seed_does_not(tiny_data, m
 
 
 def test_early_stopping_stops_a_domain_patience_epochs_after_its_best(tiny_data):
-    run = train.train_and_test("single", tiny_data, replace(TCFG, epochs=6, patience=1, lr=1e-1))[1]
+    run = train.train_and_test("single", tiny_data, replace(TCFG, epochs=6, patience=1, lr=1e-1, plateau_margin=0))[1]
     for d in ("A", "B"):
-        trained = [h["epoch"] for h in run.fit.history if d in h["valid_gauc"]]
-        curve = [h["valid_gauc"][d] for h in run.fit.history if d in h["valid_gauc"]]
-        assert all(g <= run.fit.best_valid_gauc[d] for g in curve)
+        trained = [h["epoch"] for h in run.fit.history if d in h["valid"]]
+        curve = [h["valid"][d]["gauc"] for h in run.fit.history if d in h["valid"]]
+        assert all(g <= run.fit.best_valid[d] for g in curve)
         assert trained[-1] == 6 or trained[-1] == run.fit.best_epoch[d] + 1
+
+
+def test_no_early_stop_while_a_domain_is_within_the_margin_of_popularity(tiny_data):
+    """A margin of 1 keeps every domain "on the plateau" (no score exceeds popularity's + 1): patience never acts."""
+    run = train.train_and_test("single", tiny_data, replace(TCFG, epochs=4, patience=1, lr=1e-1, plateau_margin=1.0))[1]
+    assert run.fit.last_epoch == {"A": 4, "B": 4}
+    tensors = train.to_device(tiny_data, "cpu")
+    pop = train.build_model("pop", tiny_data)
+    for d in ("A", "B"):  # the plateau's level is the popularity scorer's validation score
+        expected = train.evaluate(pop, d, tiny_data.domains[d].valid, tensors[d]["valid"])["gauc"]
+        assert train.popularity_valid(tiny_data, tensors, d, "gauc", 64) == expected
+
+
+def test_warmup_raises_the_learning_rate_linearly_then_holds_it():
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.Adam([p], lr=0.5)
+    sched = train.warmup(opt, 4)
+    seen = []
+    for _ in range(6):
+        seen.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert seen == pytest.approx([0.125, 0.25, 0.375, 0.5, 0.5, 0.5])
+    assert train.warmup(opt, 0) is None
 
 
 def test_a_domain_without_training_data_is_skipped_and_reported_as_nan(tiny_data):

@@ -1,0 +1,39 @@
+"""mini_man.compare: paired differences over seeds with a t-interval."""
+import json
+import math
+
+import pytest
+from scipy import stats
+
+from mini_man import compare
+
+
+def report(values: dict) -> dict:
+    """A minimal --out JSON: {model: {seed: (A auc, B auc)}}."""
+    return {"runs": {m: [{"seed": s, "results": {"A": {"auc": a}, "B": {"auc": b}}} for s, (a, b) in runs.items()]
+                     for m, runs in values.items()}}
+
+
+def test_paired_difference_mean_std_and_t_interval_by_hand():
+    r = compare.paired({0: 0.80, 1: 0.82, 2: 0.81}, {0: 0.75, 1: 0.80, 2: 0.77, 3: 0.1})  # seed 3 is unpaired
+    d = [0.05, 0.02, 0.04]
+    mean, sd = sum(d) / 3, math.sqrt(sum((x - sum(d) / 3) ** 2 for x in d) / 2)
+    half = stats.t.ppf(0.975, 2) * sd / math.sqrt(3)  # t(0.975, 2) = 4.303
+    assert r["n"] == 3 and r["mean"] == pytest.approx(mean) and r["std"] == pytest.approx(sd)
+    assert (r["low"], r["high"]) == pytest.approx((mean - half, mean + half))
+
+
+def test_no_shared_seed_is_an_error_and_one_seed_has_no_interval():
+    with pytest.raises(ValueError, match="share no seed"):
+        compare.paired({0: 1.0}, {1: 1.0})
+    assert math.isnan(compare.paired({0: 1.0}, {0: 0.5})["low"])
+
+
+def test_command_line_prints_one_line_per_domain_and_exits_2_on_a_missing_model(tmp_path, capsys):
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(report({"man": {0: (0.8, 0.7), 1: (0.9, 0.75)}, "single": {0: (0.7, 0.7), 1: (0.8, 0.7)}})))
+    assert compare.main([str(path), "man", "single"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("A auc man - single: +0.1000") and out[1].startswith("B auc man - single: +0.0250")
+    assert compare.main([str(path), "man", "sasrec"]) == 2
+    assert "not in this file" in capsys.readouterr().err
