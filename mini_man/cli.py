@@ -154,6 +154,9 @@ def build_parser() -> Parser:
                    help="validation metric that picks each domain's best epoch (and learning rate, with --lr-grid): "
                         "'auto' = GAUC with <= 10 candidates (the paper's protocol), NDCG@10 with more (SASRec's) "
                         "(default: %(default)s)")
+    p.add_argument("--by-history-length", action="store_true",
+                   help="also print the test AUC per bucket of history length (the user's items in the domain before "
+                        "the target: 1-2, 3-5, 6-10, 11+), with the number of targets in each; the JSON always has it")
     p.add_argument("--pool", choices=POOLS, default=MANConfig().pool,
                    help="read-out of the history summaries of Eq. (14)-(15) in the MAN family: 'mean' over positions "
                         "(the paper's average pooling) or the 'last' (newest) position (default: %(default)s)")
@@ -331,6 +334,27 @@ def table(runs: dict[str, list[train.RunResult]], results: dict, labels: dict[st
     return "\n".join(lines)
 
 
+def bucket_table(runs: dict[str, list[train.RunResult]], labels: dict[str, str], metric: str = "auc") -> str:
+    """Test `metric` (mean ± std over seeds) per bucket of history length (`train.by_history_length`), one
+    column per model, the number of test targets in each bucket beside it."""
+    names = list(runs)
+    rows = [["Domain", f"history ({metric.upper()})", "targets", *names]]
+    for d in train.DOMAINS:
+        first = next((r.results[d].get("by_history_length") for rs in runs.values() for r in rs
+                      if "by_history_length" in r.results[d]), None)
+        for bucket in first or {}:
+            cells = []
+            for n in names:
+                values = np.array([r.results[d]["by_history_length"][bucket][metric] for r in runs[n]
+                                   if "by_history_length" in r.results[d]], dtype=float)
+                cells.append("n/a" if not len(values) else _cell(values.mean(), values.std(ddof=1) if len(values) > 1
+                                                                  else None))
+            rows.append([labels[d], bucket, str(first[bucket]["n"]), *cells])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+                     for r in rows)
+
+
 def _json_safe(x):
     """NaN -> None (null), recursively, so the file is strict JSON."""
     if isinstance(x, dict):
@@ -409,6 +433,9 @@ def run_job(p: Parser, args) -> int:
     labels = {"A": f"A ({args.domain_a.stem})", "B": f"B ({args.domain_b.stem})"}
     print(table(runs, results, labels, args.epochs, 1 + args.eval_negatives))
     print(protocol(args, train.selection_metric(next(iter(tcfgs.values())), data)))
+    if args.by_history_length:
+        print()
+        print(bucket_table(runs, labels))
     if args.full_ranking == 0:
         print("(full) metrics skipped (--full-ranking 0)")
     elif args.full_ranking is not None:

@@ -261,12 +261,33 @@ def evaluate(model, domain: str, split: mdata.Split, st: SplitTensors, chunk: in
     rows `full_rows` of the split (None: all rows; empty: NaN)."""
     if len(split.target) == 0:
         return {m: math.nan for m in (METRICS if full else SAMPLED)}
-    result = metrics.sampled_metrics(candidate_scores(model, domain, st, chunk), split.user)
+    scores = candidate_scores(model, domain, st, chunk)  # (N, C)
+    result = metrics.sampled_metrics(scores, split.user)
+    if full:  # test: the sampled metrics per bucket of history length too
+        result["by_history_length"] = by_history_length(scores, split)
     if full and full_rows is not None and len(full_rows) == 0:
         result.update({m: math.nan for m in FULL})
     elif full:
         result.update(metrics.full_ranking_metrics(full_ranks(model, domain, split, st, chunk, full_rows)))
     return result
+
+
+HISTORY_BUCKETS = ((1, 2), (3, 5), (6, 10), (11, None))  # the user's items before the target: 1-2, 3-5, 6-10, 11+
+
+
+def by_history_length(scores: np.ndarray, split: mdata.Split) -> dict:
+    """Sampled metrics of (N, C) candidate `scores` per bucket of history length, the number of the user's items
+    in this domain before the target (capped at T by the history window; `HISTORY_BUCKETS`). New users sit in the
+    short buckets, where the paper expects transfer to help most. Returns {"1-2": {metric: x, "n": rows}, ...};
+    a bucket without rows has "n" 0 and NaN metrics."""
+    length = (split.hist > 0).sum(1)  # (N,)
+    out = {}
+    for low, high in HISTORY_BUCKETS:
+        rows = (length >= low) & (length <= (high if high is not None else length.max()))
+        label = f"{low}-{high}" if high is not None else f"{low}+"
+        out[label] = ({**metrics.sampled_metrics(scores[rows], split.user[rows]), "n": int(rows.sum())}
+                      if rows.any() else {**{m: math.nan for m in SAMPLED}, "n": 0})
+    return out
 
 
 # ---- fit with per-domain early stopping (A.5), test with per-domain best states ----------------------------

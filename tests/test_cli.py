@@ -12,7 +12,7 @@ from test_train import write_tiny
 
 ROOT = Path(__file__).resolve().parent.parent
 OPTIONS = ["--domain-a", "--domain-b", "--models", "--seeds", "--split", "--kcore", "--epochs", "--batch-size",
-           "--patience", "--lr", "--lr-grid", "--warmup", "--eval-negatives", "--select-by", "--pool", "--plateau-margin", "--max-len",
+           "--patience", "--lr", "--lr-grid", "--warmup", "--eval-negatives", "--select-by", "--pool", "--plateau-margin", "--by-history-length", "--max-len",
            "--num-groups", "--full-ranking", "--device", "--out", "--save", "--load", "--format", "--warm-targets-only",
            "--help"]
 METRICS = {"auc", "gauc", "mrr", "ndcg@10", "hr@10", "hr@10_full", "ndcg@10_full"}
@@ -100,8 +100,8 @@ def test_the_sample_files_are_found_from_any_working_directory(tmp_path, monkeyp
 
 def test_table_and_json_with_two_models_and_two_seeds(tiny, tmp_path, capsys):
     out = tmp_path / "results.json"
-    code, stdout, stderr = run_cli([*tiny, "--models", "single,shared", "--seeds", "0,1", "--out", str(out)],
-                                   capsys)
+    code, stdout, stderr = run_cli([*tiny, "--models", "single,shared", "--seeds", "0,1", "--out", str(out),
+                                    "--by-history-length"], capsys)
     assert code == 0
     assert stdout.splitlines()[0].split() == ["Domain", "Metric", "single", "shared"]
     assert "±" in stdout and "NDCG@10 (full)" in stdout and "best epoch" in stdout
@@ -122,6 +122,10 @@ def test_table_and_json_with_two_models_and_two_seeds(tiny, tmp_path, capsys):
         assert run["last_epoch"] == run["best_epoch"] == {"A": 1, "B": 1}
         assert set(run["lr"]) == {"A", "B"} and run["selected_by"] == "gauc"
     assert "protocol: --split time, 1 + 9 fixed candidates" in stdout
+    buckets = r["runs"]["single"][0]["results"]["A"]["by_history_length"]
+    assert list(buckets) == ["1-2", "3-5", "6-10", "11+"]
+    assert sum(b["n"] for b in buckets.values()) == r["data"]["A"]["test"]
+    assert "history (AUC)" in stdout and "11+" in stdout
 
 
 def test_lr_grid_chooses_per_domain_on_validation_and_baselines_share_the_table(tiny, tmp_path, capsys):

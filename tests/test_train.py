@@ -109,6 +109,19 @@ def test_full_ranking_of_a_fixed_subset_of_test_histories(man_run, tiny_data):
         assert all(math.isnan(none[d][m]) for m in train.FULL)
 
 
+def test_metrics_by_history_length_partition_the_test_rows(man_run, tiny_data):
+    model, run = man_run
+    split = tiny_data.domains["A"].test
+    buckets = run.results["A"]["by_history_length"]
+    length = (split.hist > 0).sum(1)
+    assert [b["n"] for b in buckets.values()] == [int(((length >= lo) & (length <= (hi or 99))).sum())
+                                                  for lo, hi in train.HISTORY_BUCKETS]
+    model.load_state_dict(run.fit.best_state["A"])
+    scores = train.candidate_scores(model, "A", train.to_device(tiny_data, "cpu")["A"]["test"], 64)
+    short = (length >= 3) & (length <= 5)
+    assert buckets["3-5"]["auc"] == pytest.approx(metrics.sampled_metrics(scores[short], split.user[short])["auc"])
+
+
 def test_same_seed_gives_the_same_numbers_and_another_seed_does_not(tiny_data, man_run):
     cfg = replace(TCFG, epochs=1)
     first = train.train_and_test("single", tiny_data, cfg)[1].results
