@@ -1,17 +1,20 @@
 """Training and evaluation of MAN and its baselines (paper Sec. 3.3.2, 4.1, appendix A.5).
 
 One trainer for every model of the experiments:
-- Adam, lr 1e-3 (Sec. 4.1.3), one optimizer over all parameters. `zero_grad(set_to_none=True)` leaves the
+- Adam (Sec. 4.1.3; the learning rate and its warm-up: `TrainConfig`), one optimizer over all parameters.
+  `zero_grad(set_to_none=True)` leaves the
   other domain's parameters with `grad=None`, and Adam skips those, so a batch of domain X updates only the
   parameters on X's path: X's own and the shared ones ("independent updating", Sec. 3.3.2 Discussion).
 - Every batch comes from one domain; A and B batches alternate (A, B, A, B, ...; when one domain runs out, the
   rest of the other's follow). The loss of an X batch is `model.objective(X, logits)` = L^X (+ L^g) + lambda^X
   ||Theta^X||^2, never the joint sum of Eq. (18). A domain without training data is simply left out (Sec. 3.3.2).
 - Training instances: a history (B, T) and 1 + K candidates (the target, then K uniform negatives drawn anew
-  every epoch).
-- After every epoch: validation GAUC per domain; early stopping per domain with a patience (A.5: 2; default: off); each
-  domain keeps a copy of its own best state and is tested with it (as the official code does, §6 of the notes).
-- Test: sampled metrics on the fixed 1 + 9 candidates, and full-ranking HR@10/NDCG@10 over all local items (for
+  every epoch). `sasrec` instead trains every position of each user's sequence in one causal pass.
+- After every epoch: the validation metrics per domain; early stopping per domain with a patience (A.5: 2; here 5,
+  and never while the domain is still on the popularity plateau); each domain keeps a copy of its own best state
+  and is tested with it once (as the official code does, §6 of the notes). With a learning-rate grid, each domain
+  also keeps the learning rate of its best validation score (`train_and_test`).
+- Test: sampled metrics on the fixed 1 + 9 candidates (overall and per bucket of history length), and full-ranking HR@10/NDCG@10 over all local items (for
   every test history, or a fixed random subset: `TrainConfig.full_ranking`).
 
 Tensors live on the training device: each split is moved once; batches are index tensors on that device; the

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The runs behind README "Results" (JSON and printed tables in docs/results/). Each command trains with the
+# defaults of train.TrainConfig (the recipe) unless it says otherwise. On a 2-core machine the two halves run in
+# parallel, one core each (taskset), which is how the committed files were made; `seconds` in them are 1-thread times.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=docs/results
+mkdir -p "$out"
+run() {  # run NAME CORE ARGS...: python -m mini_man.train ARGS --out $out/NAME.json > $out/NAME.txt
+  local name=$1 core=$2
+  shift 2
+  taskset -c "$core" python -m mini_man.train "$@" --out "$out/$name.json" > "$out/$name.txt" 2> "$out/$name.log"
+}
+part() {
+  case $1 in
+    0) run sample_baselines 0 --models single,shared,gru4rec,sasrec,pop --seeds 0,1,2,3,4
+       run sasrec_loo100 0 --split loo --eval-negatives 100 --models sasrec,single --seeds 0,1,2 --full-ranking 0
+       run man_pool_last 0 --models man --pool last --seeds 0,1,2 --full-ranking 0 ;;
+    1) run sample_man 1 --models man,man-local --seeds 0,1,2,3,4
+       run control_man 1 --domain-b data/sample/toys_control.csv --models man,man-local --seeds 0,1,2 \
+           --full-ranking 0 --by-history-length ;;
+  esac
+}
+if [ $# -eq 1 ]; then part "$1"; else part 0 & part 1 & wait; fi
