@@ -12,7 +12,8 @@ FORMAT = "mini-man checkpoint 1"
 
 
 def save(path, name: str, cfg, states: dict[str, dict], best_epoch: dict) -> None:
-    """Write model `name`, its config (a MANConfig or SASRecConfig; None for `pop`) and the best `state_dict` of each trained domain to `path`."""
+    """Write model `name`, its config (a MANConfig or SASRecConfig; None for `pop`) and the best `state_dict` of
+    each trained domain to `path`."""
     torch.save({"format": FORMAT, "model": name, "config": {} if cfg is None else asdict(cfg), "states": states,
                 "best_epoch": best_epoch}, Path(path))
 

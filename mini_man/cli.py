@@ -306,7 +306,7 @@ def _epochs_cell(runs: list[train.RunResult], domain: str, budget: int) -> str:
     return " ".join("-" if b is None else f"{b}{'+' if b == budget else ''}" for b in best)
 
 
-def _per_seed_cell(runs: list[train.RunResult], values) -> str:
+def _per_seed_cell(values) -> str:
     """One value per seed, space-separated; '-' where there is none."""
     return " ".join("-" if v is None else f"{v:g}" for v in values)
 
@@ -324,14 +324,18 @@ def table(runs: dict[str, list[train.RunResult]], results: dict, labels: dict[st
                 continue
             rows.append([label, title, *[_cell(results[n][d][m], results[n][d].get(f"{m}_std")) for n in names]])
         rows.append([label, "best epoch", *[_epochs_cell(runs[n], d, budget) for n in names]])
-        rows.append([label, "stop epoch", *[_per_seed_cell(runs[n], [r.fit.last_epoch.get(d) for r in runs[n]])
+        rows.append([label, "stop epoch", *[_per_seed_cell([r.fit.last_epoch.get(d) for r in runs[n]])
                                             for n in names]])
-        rows.append([label, "lr", *[_per_seed_cell(runs[n], [r.lr.get(d) for r in runs[n]]) for n in names]])
+        rows.append([label, "lr", *[_per_seed_cell([r.lr.get(d) for r in runs[n]]) for n in names]])
     rows.append(["", "seconds", *[f"{np.mean([r.seconds for r in runs[n]]):.1f}" for n in names]])
+    return _aligned(rows)
+
+
+def _aligned(rows: list[list[str]]) -> str:
+    """Rows of cells as text columns: the first two left-aligned, the others right-aligned."""
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
-             for r in rows]
-    return "\n".join(lines)
+    return "\n".join("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+                     for r in rows)
 
 
 def bucket_table(runs: dict[str, list[train.RunResult]], labels: dict[str, str], metric: str = "auc") -> str:
@@ -350,9 +354,7 @@ def bucket_table(runs: dict[str, list[train.RunResult]], labels: dict[str, str],
                 cells.append("n/a" if not len(values) else _cell(values.mean(), values.std(ddof=1) if len(values) > 1
                                                                   else None))
             rows.append([labels[d], bucket, str(first[bucket]["n"]), *cells])
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
-                     for r in rows)
+    return _aligned(rows)
 
 
 def _json_safe(x):

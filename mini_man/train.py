@@ -14,8 +14,9 @@ One trainer for every model of the experiments:
   and never while the domain is still on the popularity plateau); each domain keeps a copy of its own best state
   and is tested with it once (as the official code does, §6 of the notes). With a learning-rate grid, each domain
   also keeps the learning rate of its best validation score (`train_and_test`).
-- Test: sampled metrics on the fixed 1 + 9 candidates (overall and per bucket of history length), and full-ranking HR@10/NDCG@10 over all local items (for
-  every test history, or a fixed random subset: `TrainConfig.full_ranking`).
+- Test: sampled metrics on the fixed 1 + 9 candidates (overall and per bucket of history length), and
+  full-ranking HR@10/NDCG@10 over all local items (for every test history, or a fixed random subset:
+  `TrainConfig.full_ranking`).
 
 Tensors live on the training device: each split is moved once; batches are index tensors on that device; the
 only host round trips are the per-epoch loss logging, the per-epoch negatives, and evaluation.

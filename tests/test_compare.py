@@ -31,7 +31,8 @@ def test_no_shared_seed_is_an_error_and_one_seed_has_no_interval():
 
 def test_command_line_prints_one_line_per_domain_and_exits_2_on_a_missing_model(tmp_path, capsys):
     path = tmp_path / "r.json"
-    path.write_text(json.dumps(report({"man": {0: (0.8, 0.7), 1: (0.9, 0.75)}, "single": {0: (0.7, 0.7), 1: (0.8, 0.7)}})))
+    runs = {"man": {0: (0.8, 0.7), 1: (0.9, 0.75)}, "single": {0: (0.7, 0.7), 1: (0.8, 0.7)}}
+    path.write_text(json.dumps(report(runs)))
     assert compare.main([str(path), "man", "single"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("A auc man - single: +0.1000") and out[1].startswith("B auc man - single: +0.0250")
