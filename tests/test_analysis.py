@@ -92,3 +92,13 @@ def test_fit_and_test_restores_the_last_weights_after_testing_with_the_best_ones
     again = train.build_model("single", data, "cpu", **analysis.OVERRIDES)
     train.fit(again, data, tensors, tcfg)
     assert all(torch.equal(p, q) for p, q in zip(model.state_dict().values(), again.state_dict().values()))
+
+
+def test_fast_config_is_the_recipe_made_fast_and_keeps_each_models_own_optimizer():
+    recipe = train.TrainConfig()
+    fast = analysis.fast_config("man")
+    assert (fast.lr, fast.warmup_steps, fast.plateau_margin) == (recipe.lr, recipe.warmup_steps, recipe.plateau_margin)
+    assert fast.patience > 0 and fast.epochs < recipe.epochs
+    sasrec = analysis.fast_config("sasrec")
+    assert (sasrec.lr, sasrec.betas, sasrec.warmup_steps) == (1e-3, (0.9, 0.98), 0) and sasrec.epochs == fast.epochs
+    assert analysis.overrides("pop") == {} and analysis.overrides("man", num_groups=3) == {"n_blocks": 1, "num_groups": 3}
