@@ -104,7 +104,8 @@ def test_two_processes_train_like_one_process_with_the_same_global_batch(tiny_fi
     a, b = tiny_files
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "mini_man.train",
            "--ddp", "--domain-a", str(a), "--domain-b", str(b), "--kcore", "3", "--max-len", "8", "--models", "man",
-           "--epochs", "4", "--batch-size", "32", "--out", str(out)]
+           "--epochs", "4", "--batch-size", "32", "--lr", "1e-3", "--warmup", "0", "--patience", "0",
+           "--out", str(out)]
     ddp_run = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     one = train.train_and_test("man", tiny_data, replace(TCFG, epochs=4, batch_size=64))[1]  # meanwhile
     stdout, stderr = ddp_run.communicate(timeout=120)
