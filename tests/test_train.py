@@ -174,5 +174,6 @@ def test_a_domain_without_training_data_is_skipped_and_reported_as_nan(tiny_data
     assert res.best_epoch["B"] is None and "B" not in res.history[0]["train_loss"]
     assert all(torch.equal(p, q) for p, q in zip(model.domain_parameters("B"), b_before))
     results = train.test(model, data, train.to_device(data, "cpu"), res.best_state)
-    assert all(math.isnan(v) for v in results["B"].values())
-    assert not any(math.isnan(v) for v in results["A"].values())
+    assert all(math.isnan(results["B"][m]) for m in train.METRICS)
+    assert not any(math.isnan(results["A"][m]) for m in train.METRICS)
+    assert sum(b["n"] for b in results["A"]["by_history_length"].values()) == len(data.domains["A"].test.target)
