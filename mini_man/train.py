@@ -73,9 +73,11 @@ class TrainConfig:
     select: str = "auto"  # validation metric for the best epoch: "gauc", "ndcg@10" or "auto" (`selection_metric`)
     n_neg: int = 9  # K training negatives per positive (official train_num_ngs = 9)
     # Appendix A.5 stops after 2 epochs without improvement, which stops every model on the plateau. Here: patience 5,
-    # counted only once the domain's best validation score is `plateau_margin` above the popularity scorer's on the
-    # same validation candidates: a model still on the plateau trains on (up to `epochs`) instead of being stopped
-    # before it learns anything beyond popularity.
+    # counted only once the domain's best validation GAUC is `plateau_margin` above the popularity scorer's on the same
+    # validation candidates: a model still on the plateau trains on (up to `epochs`) instead of being stopped before
+    # it learns anything beyond popularity. GAUC whatever the selection metric: the plateau is a ranking that is the
+    # same for every user, which GAUC measures on its 0.5-1 scale (with NDCG@10 on 1 + 100 candidates, a margin of
+    # 0.01 let `single` stop in B at popularity's level: README "Results").
     patience: int = 5  # epochs without a better validation score before a domain stops; 0 = never stop
     plateau_margin: float = 0.01  # see `patience`; 0 = plain patience (the paper's rule with --patience 2)
     seed: int = 0
@@ -336,7 +338,8 @@ def fit(model, data: mdata.CrossDomainData, tensors, tcfg: TrainConfig, log=None
     """Train `model` with independent updating (Sec. 3.3.2) and early stopping per domain (A.5).
 
     A domain stops after `tcfg.patience` epochs without a better validation score (never when patience is 0, nor
-    while its best score is within `tcfg.plateau_margin` of the popularity scorer's); the other domain goes on.
+    while its best validation GAUC is within `tcfg.plateau_margin` of the popularity scorer's); the other domain
+    goes on.
     Training ends when every domain has stopped or after `tcfg.epochs` epochs.
     The random state is `tcfg.seed` (set `torch.manual_seed` before building the model for the weights).
     With `tcfg.ddp`, every process calls `fit`; only rank 0 evaluates, logs and returns the curves and best
@@ -347,8 +350,9 @@ def fit(model, data: mdata.CrossDomainData, tensors, tcfg: TrainConfig, log=None
     rng = np.random.default_rng(tcfg.seed)  # with ddp: the same negatives and batch order on every process
     active = [d for d in DOMAINS if len(data.domains[d].train.target) > 0]
     metric = selection_metric(tcfg, data)
-    floor = {d: popularity_valid(data, tensors, d, metric, tcfg.eval_batch_size) + tcfg.plateau_margin
+    floor = {d: popularity_valid(data, tensors, d, "gauc", tcfg.eval_batch_size) + tcfg.plateau_margin
              for d in active} if tcfg.plateau_margin > 0 else {d: -math.inf for d in active}
+    best_gauc = {d: -math.inf for d in active}  # the plateau test reads GAUC (see `TrainConfig.patience`)
     res = FitResult(best_epoch={d: None for d in DOMAINS}, best_valid={d: math.nan for d in DOMAINS},
                     last_epoch={d: None for d in DOMAINS}, metric=metric)
     if not any(p.requires_grad for p in model.parameters()):  # `pop`: nothing to train; "epoch 0" is the model
@@ -383,12 +387,14 @@ def fit(model, data: mdata.CrossDomainData, tensors, tcfg: TrainConfig, log=None
             state = copy.deepcopy(model.state_dict()) if improved else None  # one copy, shared by both domains
             for d in improved:
                 res.best_epoch[d], res.best_valid[d], res.best_state[d] = epoch, score[d], state
+            for d in active:
+                best_gauc[d] = max(best_gauc[d], valid[d]["gauc"])
             res.history.append({"epoch": epoch, "train_loss": loss, "valid": valid,
                                 "seconds": time.perf_counter() - start})
             if log:
                 log(_epoch_line(epoch, tcfg.epochs, loss, score, metric, improved, res.history[-1]["seconds"]))
             active = [d for d in active if tcfg.patience == 0 or epoch - res.best_epoch[d] < tcfg.patience
-                      or res.best_valid[d] <= floor[d]]
+                      or best_gauc[d] <= floor[d]]
         if ddp is not None:  # rank 0's early-stopping decision, so that every process runs the same steps
             active = distributed.broadcast(active)
         if not active:
