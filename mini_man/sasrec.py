@@ -89,7 +89,7 @@ class SASRecDomain(nn.Module):
         blocked = blocked.repeat_interleave(self.cfg.n_heads, dim=0)  # (B * heads, T, T)
         for block in self.blocks:
             x = block(x, blocked) * mask
-        return self.norm(x)  # (B, T, d)
+        return self.norm(x) * mask  # (B, T, d)
 
 
 class SASRec(nn.Module):
@@ -99,7 +99,7 @@ class SASRec(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.net = nn.ModuleDict({X: SASRecDomain(n_items[X], cfg) for X in DOMAINS})
-        for name, p in self.named_parameters():  # the reference: Xavier normal where it applies
+        for p in self.parameters():  # the reference: Xavier normal where it applies
             if p.dim() > 1:
                 nn.init.xavier_normal_(p)
         for X in DOMAINS:

@@ -53,6 +53,7 @@ def test_sasrec_is_causal_an_item_changes_only_later_positions():
     changed = hist.clone()
     changed[:, 5] = (hist[:, 5] % (N_ITEMS["A"] - 1)) + 1
     a, b = m.net["A"].encode(hist), m.net["A"].encode(changed)
+    assert (a[hist == 0] == 0).all()  # padded positions carry nothing
     assert torch.allclose(a[:, :5], b[:, :5], atol=1e-6)
     assert not torch.allclose(a[:, 5:], b[:, 5:], atol=1e-4)
 
