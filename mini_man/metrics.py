@@ -86,7 +86,7 @@ def sampled_metrics(scores: np.ndarray, user: np.ndarray) -> dict:
     users = np.repeat(np.asarray(user), C)  # (N * C,) the user of every candidate row
     rank = sampled_ranks(scores)
     return {"auc": auc(scores.ravel(), labels.ravel()), "gauc": gauc(scores.ravel(), labels.ravel(), users),
-            "mrr": float(np.mean(1.0 / rank)), "ndcg@10": _ndcg(rank, 10), "hr@10": float(np.mean(rank <= 10))}
+            "mrr": float(np.mean(1.0 / rank)), "ndcg@10": _ndcg(rank, 10), "hr@10": _hr(rank, 10)}
 
 
 def full_ranks(scores: np.ndarray, target: np.ndarray, hist: np.ndarray) -> np.ndarray:
@@ -109,7 +109,12 @@ def full_ranks(scores: np.ndarray, target: np.ndarray, hist: np.ndarray) -> np.n
 def full_ranking_metrics(ranks: np.ndarray, k: int = 10) -> dict:
     """{"hr@k_full", "ndcg@k_full"}: hit rate and NDCG at k of full-ranking ranks (one target per row)."""
     ranks = np.asarray(ranks)
-    return {f"hr@{k}_full": float(np.mean(ranks <= k)), f"ndcg@{k}_full": _ndcg(ranks, k)}
+    return {f"hr@{k}_full": _hr(ranks, k), f"ndcg@{k}_full": _ndcg(ranks, k)}
+
+
+def _hr(rank: np.ndarray, k: int) -> float:
+    """HR@k (hit rate) with one relevant item: the share of rows whose rank is <= k."""
+    return float(np.mean(rank <= k))
 
 
 def _ndcg(rank: np.ndarray, k: int) -> float:
