@@ -40,6 +40,12 @@ END_DAY = 1405987200 // 86400  # 2014-07-22 00:00 UTC, the last day of the Amazo
 FILES = ("video_games.csv", "toys.csv")  # domain A, domain B
 ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 RATING_PMF = (0.05, 0.06, 0.11, 0.23, 0.55)  # P(rating = 1..5), skewed to 5 as on Amazon
+# Named settings of `generate` (the datasheet data/sample/README.md gives each one's design and targets):
+# "sample" is the committed data/sample/; "sparse" keeps A's design and makes B truly sparse, as on Amazon Toys:
+# mostly new users (2 + a geometric number of interactions, mean 3.5) over a larger catalogue of rare items.
+# It is generated on demand (data/sparse/, not committed) and read with a 2-core instead of the 10-core (KCORE).
+SETTINGS = {"sample": {}, "sparse": dict(users=(1400, 4000), items=(1250, 2000), length=(21.0, 3.5), min_len=(12, 2))}
+KCORE = {"sample": 10, "sparse": 2}
 
 
 @dataclass
@@ -76,12 +82,14 @@ def generate(*, users=(1400, 1300), items=(1250, 1150), length=(21.0, 13.5), gro
     """Generate domains A and B. Sizes are (A, B) pairs, before any filtering.
 
     users, items: counts per domain; length: mean interactions per user (min_len + a geometric number; a few
-    repeats of an item are dropped); shared_items: share of B's items that are also A items (same string);
-    shared_users: share of B's users that are also A users; premise: shared groups on (True) or off (the
-    control). The other parameters are described in the module docstring.
+    repeats of an item are dropped); min_len: one number for both domains or an (A, B) pair; shared_items: share
+    of B's items that are also A items (same string); shared_users: share of B's users that are also A users;
+    premise: shared groups on (True) or off (the control). The other parameters are described in the module docstring.
     """
     n_u, n_i = tuple(users), tuple(items)
-    if min(n_u) < 1 or min(n_i) < groups * (n_next + 1) or min(length) <= min_len or min_len < 1:
+    min_len = (min_len, min_len) if np.ndim(min_len) == 0 else tuple(min_len)
+    if min(n_u) < 1 or min(n_i) < groups * (n_next + 1) or min(np.subtract(length, min_len)) <= 0 \
+            or min(min_len) < 1:
         raise ValueError(f"need users >= 1, items >= groups * (n_next + 1) = {groups * (n_next + 1)} and "
                          f"length > min_len >= 1 per domain; got users={users}, items={items}, length={length}, "
                          f"min_len={min_len}")
@@ -119,7 +127,7 @@ def generate(*, users=(1400, 1300), items=(1250, 1150), length=(21.0, 13.5), gro
 
     frames = []
     for d in range(2):
-        user, item, day = _sequences(rng, group[d], kind[d], length[d], min_len, groups, p_own, p_next, n_next,
+        user, item, day = _sequences(rng, group[d], kind[d], length[d], min_len[d], groups, p_own, p_next, n_next,
                                      zipf_shift[d], days, gap_days, p_same_day)
         n = len(user)
         rating = _draw(rng, np.array(RATING_PMF), n) + 1.0
@@ -268,32 +276,37 @@ def reference_table(scores: dict) -> str:
     return "\n".join(lines)
 
 
-def tables(folder="data/sample") -> list[str]:
+def tables(folder="data/sample", kcore: int = 10) -> list[str]:
     """The datasheet's tables, computed from the files in `folder` (as written by the default `--premise both`):
-    Table-1 statistics of the sample and of the control (10-core, time split), and `reference_scores`."""
+    Table-1 statistics of the sample and of the control (`kcore`-core, time split), and `reference_scores`."""
     folder = Path(folder)
     a, b, b_control = (folder / FILES[0], folder / FILES[1], folder / FILES[1].replace(".csv", "_control.csv"))
     truth = [pd.read_csv(folder / f, dtype={"user": str, "item": str}) for f in ("user_groups.csv", "item_kinds.csv")]
-    return [mdata.markdown_table(mdata.describe(a, b)), mdata.markdown_table(mdata.describe(a, b_control)),
-            reference_table(reference_scores(mdata.prepare(a, b), *truth))]
+    return [mdata.markdown_table(mdata.describe(a, b, kcore=kcore)),
+            mdata.markdown_table(mdata.describe(a, b_control, kcore=kcore)),
+            reference_table(reference_scores(mdata.prepare(a, b, kcore=kcore), *truth))]
 
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(prog="python -m mini_man.sample", description=__doc__.splitlines()[0])
-    p.add_argument("--out", default="data/sample", help="output folder (default: data/sample)")
+    p.add_argument("--setting", choices=tuple(SETTINGS), default="sample",
+                   help="sample (default): the committed data/sample/; sparse: B with mostly new users and rare "
+                        "items (train on it with --kcore 2), see the datasheet")
+    p.add_argument("--out", help="output folder (default: data/SETTING)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--premise", choices=("both", "on", "off"), default="both",
                    help="both (default, the committed layout): the sample plus the control's B files "
                         "(*_control.csv; domain A is shared); on / off: one complete set of files")
     p.add_argument("--tables", action="store_true", help="then print the datasheet's tables (with --premise both)")
     args = p.parse_args(argv)
+    out, setting = args.out or f"data/{args.setting}", SETTINGS[args.setting]
     if args.premise in ("both", "on"):
-        generate(seed=args.seed, premise=True).write(args.out)
+        generate(seed=args.seed, premise=True, **setting).write(out)
     if args.premise in ("both", "off"):
         both = args.premise == "both"
-        generate(seed=args.seed, premise=False).write(args.out, suffix="_control" if both else "", with_a=not both)
+        generate(seed=args.seed, premise=False, **setting).write(out, suffix="_control" if both else "", with_a=not both)
     if args.tables:
-        print("\n\n".join(tables(args.out)))
+        print("\n\n".join(tables(out, KCORE[args.setting])))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """The generated sample: byte-identical regeneration, the real format, the target statistics, the planted premise."""
 import re
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -7,7 +8,7 @@ import pandas as pd
 import pytest
 
 from mini_man import data
-from mini_man.sample import FILES, END_DAY, generate, main, tables
+from mini_man.sample import FILES, END_DAY, KCORE, SETTINGS, generate, main, reference_scores, tables
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 SAMPLE = DATA / "sample"
@@ -31,7 +32,33 @@ def test_regenerating_gives_the_committed_files_byte_for_byte(tmp_path):
 
 
 def test_committed_data_files_stay_under_3_mb():
-    assert sum(p.stat().st_size for p in DATA.rglob("*") if p.is_file()) < 3_000_000
+    tracked = subprocess.run(["git", "ls-files", "-z", "data"], cwd=DATA.parent, capture_output=True, text=True)
+    if tracked.returncode != 0:
+        pytest.skip("not a git checkout")
+    files = [DATA.parent / f for f in tracked.stdout.split("\0") if f]
+    assert files and sum(f.stat().st_size for f in files) < 3_000_000
+
+
+def test_sparse_setting_hits_its_datasheet_targets(tmp_path):
+    main(["--setting", "sparse", "--premise", "on", "--out", str(tmp_path)])
+    paths = tmp_path / FILES[0], tmp_path / FILES[1]
+    stats = data.describe(*paths, kcore=KCORE["sparse"])
+    assert stats["B"]["users"] >= 3000 and 3 <= stats["B"]["avg_length"] <= 4
+    assert min(stats[d]["test"] for d in "AB") >= 800
+    prepared = data.prepare(*paths, kcore=KCORE["sparse"])
+    B = prepared.domains["B"]
+    history = (B.test.hist > 0).sum(1)  # (N,) items of history of each test instance
+    assert (history <= 2).mean() >= 0.6 and (history <= 5).mean() >= 0.85
+    assert np.median(np.bincount(B.train.target, minlength=B.n_items)[1:]) <= 5
+    truth = [pd.read_csv(tmp_path / f, dtype={"user": str, "item": str}) for f in ("user_groups.csv", "item_kinds.csv")]
+    ref = reference_scores(prepared, *truth)
+    assert ref["group oracle"]["B"]["auc"] - ref["bigram"]["B"]["auc"] >= 0.15
+
+
+def test_sparse_setting_keeps_the_samples_design_outside_B():
+    sparse = SETTINGS["sparse"]
+    assert set(sparse) == {"users", "items", "length", "min_len"}  # only sizes and lengths change
+    assert (sparse["users"][0], sparse["items"][0], sparse["length"][0], sparse["min_len"][0]) == (1400, 1250, 21.0, 12)
 
 
 def test_files_are_in_the_real_amazon_format():
