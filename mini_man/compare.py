@@ -5,6 +5,8 @@ differences (first model minus second) with a 95% t-interval over seeds. Both mo
 the same seeds on the same data (the same file, or two files of the same command with other models); a seed pairs
 the two runs: same data, same evaluation candidates, same negatives drawn in the first epoch. A second file
 (`--against OTHER.json`) compares the same model across two runs, e.g. the premise on and off.
+`--by-history-length` adds the same comparison per bucket of history length (1-2, 3-5, 6-10, 11+ items before the
+target; written by every run since the buckets were added), with the bucket's number of test targets.
 """
 import argparse
 import json
@@ -18,17 +20,29 @@ from scipy import stats
 DOMAINS = ("A", "B")
 
 
-def per_seed(report: dict, model: str, domain: str, metric: str) -> dict[int, float]:
-    """{seed: test metric} of `model` in `domain` from a `--out` JSON report; raises ValueError if absent."""
+def per_seed(report: dict, model: str, domain: str, metric: str, bucket: str | None = None) -> dict[int, float]:
+    """{seed: test metric} of `model` in `domain` from a `--out` JSON report, over all test targets or over one
+    history-length `bucket` (e.g. "1-2"); raises ValueError if absent."""
     if model not in report["runs"]:
         raise ValueError(f"model {model!r} is not in this file (it has {', '.join(report['runs'])})")
     out = {}
     for run in report["runs"][model]:
-        value = run["results"][domain].get(metric)
+        results = run["results"][domain]
+        if bucket is not None:
+            if "by_history_length" not in results:
+                raise ValueError(f"{model}: this file has no per-bucket results (rerun with the current trainer)")
+            results = results["by_history_length"][bucket]
+        value = results.get(metric)
         if value is None:
             raise ValueError(f"{model}: no {metric!r} in domain {domain}")
         out[run["seed"]] = float(value)
     return out
+
+
+def buckets(report: dict, model: str, domain: str) -> dict[str, int]:
+    """{bucket label: number of test targets} of `model` in `domain` (the same for every seed), {} if absent."""
+    by = report["runs"][model][0]["results"][domain].get("by_history_length", {})
+    return {label: r["n"] for label, r in by.items()}
 
 
 def paired(first: dict[int, float], second: dict[int, float], level: float = 0.95) -> dict:
@@ -59,6 +73,7 @@ def main(argv=None) -> int:
     p.add_argument("second", help="model name; with --against, the same model in the other file")
     p.add_argument("--against", type=Path, help="take the second model from this JSON file instead")
     p.add_argument("--metric", default="auc", help="test metric (default: auc)")
+    p.add_argument("--by-history-length", action="store_true", help="also per bucket of history length")
     args = p.parse_args(argv)
     try:
         a = json.loads(args.report.read_text())
@@ -66,6 +81,12 @@ def main(argv=None) -> int:
         for d in DOMAINS:
             r = paired(per_seed(a, args.first, d, args.metric), per_seed(b, args.second, d, args.metric))
             print(line(f"{d} {args.metric} {args.first} - {args.second}", r))
+            for label, n in (buckets(a, args.first, d) if args.by_history_length else {}).items():
+                if n < 2:  # an empty bucket has no metric; one target has no per-user ranking spread
+                    continue
+                r = paired(per_seed(a, args.first, d, args.metric, label),
+                           per_seed(b, args.second, d, args.metric, label))
+                print(line(f"  {d} history {label:>4} ({n:,} targets)", r))
     except (OSError, ValueError, KeyError) as e:
         print(f"{p.prog}: error: {e}", file=sys.stderr)
         return 2

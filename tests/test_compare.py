@@ -38,3 +38,19 @@ def test_command_line_prints_one_line_per_domain_and_exits_2_on_a_missing_model(
     assert out[0].startswith("A auc man - single: +0.1000") and out[1].startswith("B auc man - single: +0.0250")
     assert compare.main([str(path), "man", "sasrec"]) == 2
     assert "not in this file" in capsys.readouterr().err
+
+
+def test_per_bucket_differences_skip_empty_buckets_and_need_bucket_results(tmp_path, capsys):
+    rep = report({"man": {0: (0.8, 0.7), 1: (0.9, 0.75)}, "single": {0: (0.7, 0.7), 1: (0.8, 0.7)}})
+    for model, by_seed in (("man", (0.66, 0.70)), ("single", (0.60, 0.61))):
+        for run, short in zip(rep["runs"][model], by_seed):
+            run["results"]["B"]["by_history_length"] = {"1-2": {"auc": short, "n": 40}, "11+": {"n": 0}}
+    with pytest.raises(ValueError, match="no per-bucket results"):
+        compare.per_seed(rep, "man", "A", "auc", "1-2")
+    assert compare.per_seed(rep, "man", "B", "auc", "1-2") == {0: 0.66, 1: 0.70}
+    assert compare.buckets(rep, "single", "B") == {"1-2": 40, "11+": 0}
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(rep))
+    assert compare.main([str(path), "man", "single", "--by-history-length"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 3 and out[2].startswith("  B history  1-2 (40 targets): +0.0750")
