@@ -44,8 +44,13 @@ RATING_PMF = (0.05, 0.06, 0.11, 0.23, 0.55)  # P(rating = 1..5), skewed to 5 as 
 # "sample" is the committed data/sample/; "sparse" keeps A's design and makes B truly sparse, as on Amazon Toys:
 # mostly new users (2 + a geometric number of interactions, mean 3.5) over a larger catalogue of rare items.
 # It is generated on demand (data/sparse/, not committed) and read with a 2-core instead of the 10-core (KCORE).
-SETTINGS = {"sample": {}, "sparse": dict(users=(1400, 4000), items=(1250, 2000), length=(21.0, 3.5), min_len=(12, 2))}
-KCORE = {"sample": 10, "sparse": 2}
+# "toy" is notebook 10's toy where transfer must help by construction: 3 crisp groups and no sequels or popularity
+# to learn; B's users have 2-3 items and every B item is an A item, so B's kinds can be learned from A's long
+# histories but hardly from B's few pairs (premise off: the shared strings tie B items to A items of random kinds).
+SETTINGS = {"sample": {}, "sparse": dict(users=(1400, 4000), items=(1250, 2000), length=(21.0, 3.5), min_len=(12, 2)),
+            "toy": dict(users=(400, 600), items=(90, 90), length=(20.0, 2.5), min_len=(10, 2), groups=3, p_own=0.9,
+                        p_next=0.0, zipf_shift=(1000.0, 1000.0), shared_items=1.0, shared_users=0.0, days=365)}
+KCORE = {"sample": 10, "sparse": 2, "toy": 2}
 
 
 @dataclass
@@ -291,7 +296,7 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(prog="python -m mini_man.sample", description=__doc__.splitlines()[0])
     p.add_argument("--setting", choices=tuple(SETTINGS), default="sample",
                    help="sample (default): the committed data/sample/; sparse: B with mostly new users and rare "
-                        "items (train on it with --kcore 2), see the datasheet")
+                        "items (train on it with --kcore 2), see the datasheet; toy: notebook 10's toy (--kcore 2)")
     p.add_argument("--out", help="output folder (default: data/SETTING)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--premise", choices=("both", "on", "off"), default="both",

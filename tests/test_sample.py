@@ -56,6 +56,7 @@ def test_sparse_setting_hits_its_datasheet_targets(tmp_path):
 
 
 def test_sparse_setting_keeps_the_samples_design_outside_B():
+    assert set(SETTINGS) == set(KCORE) == {"sample", "sparse", "toy"}
     sparse = SETTINGS["sparse"]
     assert set(sparse) == {"users", "items", "length", "min_len"}  # only sizes and lengths change
     assert (sparse["users"][0], sparse["items"][0], sparse["length"][0], sparse["min_len"][0]) == (1400, 1250, 21.0, 12)
