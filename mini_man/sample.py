@@ -45,7 +45,7 @@ RATING_PMF = (0.05, 0.06, 0.11, 0.23, 0.55)  # P(rating = 1..5), skewed to 5 as 
 # mostly new users (2 + a geometric number of interactions, mean 3.5) over a larger catalogue of rare items.
 # It is generated on demand (data/sparse/, not committed) and read with a 2-core instead of the 10-core (KCORE).
 # "toy" is notebook 10's toy where transfer must help by construction: 3 crisp groups and no sequels or popularity
-# to learn; B's users have 2-3 items and every B item is an A item, so B's kinds can be learned from A's long
+# to learn; B's users have 2.5 items on average and every B item is an A item, so B's kinds can be learned from A's long
 # histories but hardly from B's few pairs (premise off: the shared strings tie B items to A items of random kinds).
 SETTINGS = {"sample": {}, "sparse": dict(users=(1400, 4000), items=(1250, 2000), length=(21.0, 3.5), min_len=(12, 2)),
             "toy": dict(users=(400, 600), items=(90, 90), length=(20.0, 2.5), min_len=(10, 2), groups=3, p_own=0.9,

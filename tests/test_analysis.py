@@ -102,3 +102,14 @@ def test_fast_config_is_the_recipe_made_fast_and_keeps_each_models_own_optimizer
     sasrec = analysis.fast_config("sasrec")
     assert (sasrec.lr, sasrec.betas, sasrec.warmup_steps) == (1e-3, (0.9, 0.98), 0) and sasrec.epochs == fast.epochs
     assert analysis.overrides("pop") == {} and analysis.overrides("man", num_groups=3) == {"n_blocks": 1, "num_groups": 3}
+
+
+def test_toy_shares_every_B_item_with_A_and_only_the_premise_ties_their_kinds():
+    for premise in (True, False):
+        data, made = analysis.toy(premise=premise)
+        A, B = data.domains["A"], data.domains["B"]
+        assert np.isin(B.global_ids[1:], A.global_ids[1:]).all()  # every B item is also an A item
+        assert np.median((B.test.hist > 0).sum(1)) <= 2 and A.train.hist.shape[1] == analysis.T  # B: short histories
+        kinds = made.item_kinds.pivot(index="item", columns="domain", values="kind").dropna()
+        same = (kinds["A"] == kinds["B"]).mean()
+        assert same == 1.0 if premise else same < 0.6  # off: random kinds (3 kinds: ~1/3 agree by chance)
