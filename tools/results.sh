@@ -17,7 +17,7 @@ part() {
        run sasrec_loo100 0 --split loo --eval-negatives 100 --models sasrec,single --seeds 0,1,2 --full-ranking 0
        run man_pool_last 0 --models man --pool last --seeds 0,1,2 --full-ranking 0 ;;
     1) run sample_man 1 --models man,man-local --seeds 0,1,2,3,4
-       run control_man 1 --domain-b data/sample/toys_control.csv --models man --seeds 0,1,2 \
+       run control_man 1 --domain-b data/sample/toys_control.csv --models man --seeds 0,1,2,3,4 \
            --full-ranking 0 --by-history-length ;;
     sparse|sparse-control)  # the sparse setting (datasheet): generated on demand, read with a 2-core
        python -m mini_man.sample --setting sparse
