@@ -45,6 +45,20 @@ def buckets(report: dict, model: str, domain: str) -> dict[str, int]:
     return {label: r["n"] for label, r in by.items()}
 
 
+def by_bucket(first: dict, first_model: str, second: dict, second_model: str, domain: str, metric: str = "auc") -> dict:
+    """`paired` differences of `first_model` (report `first`) minus `second_model` (report `second`) in `domain`:
+    {"all": (targets, result), "1-2": (targets, result), ...}, the buckets of history length of `buckets` with at
+    least 2 targets (an empty bucket has no metric; one target has no per-user ranking spread)."""
+    sizes = buckets(first, first_model, domain)
+    out = {"all": (sum(sizes.values()), paired(per_seed(first, first_model, domain, metric),
+                                               per_seed(second, second_model, domain, metric)))}
+    for label, n in sizes.items():
+        if n >= 2:
+            out[label] = (n, paired(per_seed(first, first_model, domain, metric, label),
+                                    per_seed(second, second_model, domain, metric, label)))
+    return out
+
+
 def paired(first: dict[int, float], second: dict[int, float], level: float = 0.95) -> dict:
     """Mean difference first - second over the seeds both have, its sample std and a `level` t-interval.
 
@@ -81,12 +95,9 @@ def main(argv=None) -> int:
         for d in DOMAINS:
             r = paired(per_seed(a, args.first, d, args.metric), per_seed(b, args.second, d, args.metric))
             print(line(f"{d} {args.metric} {args.first} - {args.second}", r))
-            for label, n in (buckets(a, args.first, d) if args.by_history_length else {}).items():
-                if n < 2:  # an empty bucket has no metric; one target has no per-user ranking spread
-                    continue
-                r = paired(per_seed(a, args.first, d, args.metric, label),
-                           per_seed(b, args.second, d, args.metric, label))
-                print(line(f"  {d} history {label:>4} ({n:,} targets)", r))
+            if args.by_history_length:
+                for label, (n, r) in list(by_bucket(a, args.first, b, args.second, d, args.metric).items())[1:]:
+                    print(line(f"  {d} history {label:>4} ({n:,} targets)", r))
     except (OSError, ValueError, KeyError) as e:
         print(f"{p.prog}: error: {e}", file=sys.stderr)
         return 2

@@ -45,9 +45,10 @@ RATING_PMF = (0.05, 0.06, 0.11, 0.23, 0.55)  # P(rating = 1..5), skewed to 5 as 
 # mostly new users (2 + a geometric number of interactions, mean 3.5) over a larger catalogue of rare items.
 # It is generated on demand (data/sparse/, not committed) and read with a 2-core instead of the 10-core (KCORE).
 # "toy" is notebook 10's toy where transfer must help by construction: 3 crisp groups and no sequels or popularity
-# to learn; B's users have 2.5 items on average and every B item is an A item, so B's kinds can be learned from A's long
-# histories but hardly from B's few pairs (premise off: the shared strings tie B items to A items of random kinds).
-SETTINGS = {"sample": {}, "sparse": dict(users=(1400, 4000), items=(1250, 2000), length=(21.0, 3.5), min_len=(12, 2)),
+# to learn; B's users have 2.5 items on average and every B item is an A item, so B's kinds can be learned from A's
+# long histories but hardly from B's few pairs (premise off: the shared strings tie B items to A items of random kinds).
+SETTINGS = {"sample": {},
+            "sparse": dict(users=(1400, 4000), items=(1250, 2000), length=(21.0, 3.5), min_len=(12, 2)),
             "toy": dict(users=(400, 600), items=(90, 90), length=(20.0, 2.5), min_len=(10, 2), groups=3, p_own=0.9,
                         p_next=0.0, zipf_shift=(1000.0, 1000.0), shared_items=1.0, shared_users=0.0, days=365)}
 KCORE = {"sample": 10, "sparse": 2, "toy": 2}
@@ -89,7 +90,8 @@ def generate(*, users=(1400, 1300), items=(1250, 1150), length=(21.0, 13.5), gro
     users, items: counts per domain; length: mean interactions per user (min_len + a geometric number; a few
     repeats of an item are dropped); min_len: one number for both domains or an (A, B) pair; shared_items: share
     of B's items that are also A items (same string); shared_users: share of B's users that are also A users;
-    premise: shared groups on (True) or off (the control). The other parameters are described in the module docstring.
+    premise: shared groups on (True) or off (the control). The other parameters are described in the module
+    docstring.
     """
     n_u, n_i = tuple(users), tuple(items)
     min_len = (min_len, min_len) if np.ndim(min_len) == 0 else tuple(min_len)
@@ -309,7 +311,8 @@ def main(argv=None) -> None:
         generate(seed=args.seed, premise=True, **setting).write(out)
     if args.premise in ("both", "off"):
         both = args.premise == "both"
-        generate(seed=args.seed, premise=False, **setting).write(out, suffix="_control" if both else "", with_a=not both)
+        control = generate(seed=args.seed, premise=False, **setting)
+        control.write(out, suffix="_control" if both else "", with_a=not both)
     if args.tables:
         print("\n\n".join(tables(out, KCORE[args.setting])))
 

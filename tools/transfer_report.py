@@ -1,6 +1,5 @@
-"""The README's transfer table and plot, from the runs of `tools/results.sh sparse` / `sparse-control` (and the
-sample's `control_man` / `sample_man` / `sample_baselines`): paired differences of test AUC over seeds, 95%
-t-intervals (`mini_man.compare`), per domain B and bucket of history length.
+"""The README's transfer table and plot, from the runs of `tools/results.sh sparse` / `sparse-control`: paired
+differences of test AUC in B over seeds, 95% t-intervals, per bucket of history length (`mini_man.compare.by_bucket`).
 
     python tools/transfer_report.py            # prints the Markdown table, writes docs/results/sparse_transfer.png
 """
@@ -25,16 +24,8 @@ PAIRS = {"MAN − man-local": ("sparse_man", "man", "sparse_man", "man-local"),
 def differences(metric="auc", domain="B") -> dict:
     """{label: {bucket ("all", "1-2", ...): (targets, compare.paired result)}} for every pair of `PAIRS`."""
     files = {name: json.loads((RESULTS / f"{name}.json").read_text()) for p in PAIRS.values() for name in p[::2]}
-    out = {}
-    for label, (fa, ma, fb, mb) in PAIRS.items():
-        sizes = compare.buckets(files[fa], ma, domain)
-        out[label] = {"all": (sum(sizes.values()), compare.paired(compare.per_seed(files[fa], ma, domain, metric),
-                                                                  compare.per_seed(files[fb], mb, domain, metric)))}
-        for bucket, n in sizes.items():
-            if n >= 2:
-                out[label][bucket] = (n, compare.paired(compare.per_seed(files[fa], ma, domain, metric, bucket),
-                                                        compare.per_seed(files[fb], mb, domain, metric, bucket)))
-    return out
+    return {label: compare.by_bucket(files[fa], ma, files[fb], mb, domain, metric)
+            for label, (fa, ma, fb, mb) in PAIRS.items()}
 
 
 def sizes(diffs: dict) -> dict[str, int]:
