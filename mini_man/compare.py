@@ -7,6 +7,10 @@ the two runs: same data, same evaluation candidates, same negatives drawn in the
 (`--against OTHER.json`) compares the same model across two runs, e.g. the premise on and off.
 `--by-history-length` adds the same comparison per bucket of history length (1-2, 3-5, 6-10, 11+ items before the
 target; written by every run since the buckets were added), with the bucket's number of test targets.
+
+Two files must share the evaluation protocol (split, k-core, T, number of candidates, warm targets): otherwise the
+command refuses. Files of different data (e.g. the premise on and off) are paired by seed, with a note saying so;
+seeds that only one run has are left out, with a note.
 """
 import argparse
 import json
@@ -18,23 +22,50 @@ import numpy as np
 from scipy import stats
 
 DOMAINS = ("A", "B")
+PROTOCOL = ("split", "kcore", "max_len", "eval_negatives", "warm_targets_only")  # config keys two files must share
+
+
+def load(path: Path) -> dict:
+    """The report of a `python -m mini_man.train --out` JSON file, its path kept under "source"; raises ValueError
+    (naming the file) if it is not such a report."""
+    try:
+        report = json.loads(Path(path).read_text())
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path}: not JSON ({e})") from None
+    if not isinstance(report, dict) or not isinstance(report.get("runs"), dict):
+        raise ValueError(f"{path}: not a report of `python -m mini_man.train --out` (no 'runs' table)")
+    report["source"] = str(path)
+    return report
+
+
+def mismatch(first: dict, second: dict) -> tuple[list, list]:
+    """What differs between two reports: (protocol settings of `PROTOCOL`, as 'key: a vs b'; data, as 'domain:
+    sizes a vs b'). Reports without a config (hand-made) compare as equal."""
+    ca, cb = first.get("config", {}), second.get("config", {})
+    protocol = [f"{k}: {ca[k]} vs {cb[k]}" for k in PROTOCOL if k in ca and k in cb and ca[k] != cb[k]]
+    da, db = first.get("data", {}), second.get("data", {})
+    data = [f"{d}: {da[d]} vs {db[d]}" for d in DOMAINS if d in da and d in db and da[d] != db[d]]
+    return protocol, data
 
 
 def per_seed(report: dict, model: str, domain: str, metric: str, bucket: str | None = None) -> dict[int, float]:
     """{seed: test metric} of `model` in `domain` from a `--out` JSON report, over all test targets or over one
-    history-length `bucket` (e.g. "1-2"); raises ValueError if absent."""
+    history-length `bucket` (e.g. "1-2"); raises ValueError (naming the file, and the metrics it has) if absent."""
+    source = report.get("source", "this file")
     if model not in report["runs"]:
-        raise ValueError(f"model {model!r} is not in this file (it has {', '.join(report['runs'])})")
+        raise ValueError(f"{source}: model {model!r} is not in this file (it has {', '.join(report['runs'])})")
     out = {}
     for run in report["runs"][model]:
         results = run["results"][domain]
         if bucket is not None:
             if "by_history_length" not in results:
-                raise ValueError(f"{model}: this file has no per-bucket results (rerun with the current trainer)")
-            results = results["by_history_length"][bucket]
+                raise ValueError(f"{source}: {model} has no per-bucket results (rerun with the current trainer)")
+            results = results["by_history_length"].get(bucket, {})
         value = results.get(metric)
         if value is None:
-            raise ValueError(f"{model}: no {metric!r} in domain {domain}")
+            known = ", ".join(k for k, v in results.items() if isinstance(v, (int, float)) and k != "n")
+            raise ValueError(f"{source}: {model} has no {metric!r} in domain {domain}"
+                             f"{' history ' + bucket if bucket else ''} (it has: {known or 'nothing'})")
         out[run["seed"]] = float(value)
     return out
 
@@ -50,6 +81,9 @@ def by_bucket(first: dict, first_model: str, second: dict, second_model: str, do
     {"all": (targets, result), "1-2": (targets, result), ...}, the buckets of history length of `buckets` with at
     least 2 targets (an empty bucket has no metric; one target has no per-user ranking spread)."""
     sizes = buckets(first, first_model, domain)
+    if not sizes:
+        raise ValueError(f"{first.get('source', 'the first file')}: {first_model} has no per-bucket results "
+                         "(rerun with the current trainer)")
     out = {"all": (sum(sizes.values()), paired(per_seed(first, first_model, domain, metric),
                                                per_seed(second, second_model, domain, metric)))}
     for label, n in sizes.items():
@@ -62,8 +96,8 @@ def by_bucket(first: dict, first_model: str, second: dict, second_model: str, do
 def paired(first: dict[int, float], second: dict[int, float], level: float = 0.95) -> dict:
     """Mean difference first - second over the seeds both have, its sample std and a `level` t-interval.
 
-    Returns {"n", "mean", "std", "low", "high", "diffs"}; with one seed the interval is (nan, nan).
-    Raises ValueError when no seed is shared.
+    Returns {"n", "mean", "std", "low", "high", "diffs", "unpaired"} (the seeds only one side has, left out); with
+    one seed std and the interval are nan. Raises ValueError when no seed is shared.
     """
     seeds = sorted(set(first) & set(second))
     if not seeds:
@@ -72,11 +106,14 @@ def paired(first: dict[int, float], second: dict[int, float], level: float = 0.9
     n, mean = len(d), float(d.mean())
     std = float(d.std(ddof=1)) if n > 1 else math.nan
     half = float(stats.t.ppf(0.5 + level / 2, n - 1) * std / math.sqrt(n)) if n > 1 else math.nan
-    return {"n": n, "mean": mean, "std": std, "low": mean - half, "high": mean + half, "diffs": d.tolist()}
+    return {"n": n, "mean": mean, "std": std, "low": mean - half, "high": mean + half, "diffs": d.tolist(),
+            "unpaired": sorted(set(first) ^ set(second))}
 
 
 def line(label: str, r: dict) -> str:
-    """'label: +0.0123 [-0.0040, +0.0286] (5 seeds)'."""
+    """'label: +0.0123 [-0.0040, +0.0286] (5 seeds)'; one seed: 'label: +0.0123 (1 seed: no interval)'."""
+    if r["n"] < 2:
+        return f"{label}: {r['mean']:+.4f} (1 seed: no interval)"
     return f"{label}: {r['mean']:+.4f} [{r['low']:+.4f}, {r['high']:+.4f}] ({r['n']} seeds)"
 
 
@@ -90,16 +127,29 @@ def main(argv=None) -> int:
     p.add_argument("--by-history-length", action="store_true", help="also per bucket of history length")
     args = p.parse_args(argv)
     try:
-        a = json.loads(args.report.read_text())
-        b = json.loads(args.against.read_text()) if args.against else a
+        a = load(args.report)
+        b = load(args.against) if args.against else a
+        protocol, data = mismatch(a, b)
+        if protocol:
+            raise ValueError(f"{a['source']} and {b['source']} differ in their evaluation protocol "
+                             f"({'; '.join(protocol)}): their metrics are not comparable")
+        if data:
+            print(f"note: the two files hold different data ({'; '.join(data)}); runs are paired by seed only",
+                  file=sys.stderr)
         for d in DOMAINS:
             r = paired(per_seed(a, args.first, d, args.metric), per_seed(b, args.second, d, args.metric))
+            if r["unpaired"]:
+                print(f"note: {d}: seeds {r['unpaired']} are in one run only and left out", file=sys.stderr)
             print(line(f"{d} {args.metric} {args.first} - {args.second}", r))
             if args.by_history_length:
                 for label, (n, r) in list(by_bucket(a, args.first, b, args.second, d, args.metric).items())[1:]:
                     print(line(f"  {d} history {label:>4} ({n:,} targets)", r))
-    except (OSError, ValueError, KeyError) as e:
+    except (OSError, ValueError) as e:
         print(f"{p.prog}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyError as e:
+        print(f"{p.prog}: error: a report lacks the entry {e} (not written by python -m mini_man.train --out?)",
+              file=sys.stderr)
         return 2
     return 0
 

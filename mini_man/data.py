@@ -129,7 +129,9 @@ def load_domain(path, name: str = "", kcore: int = 10, kcore_mode: str = "paper"
     keep = keep[np.bincount(ucode[keep])[ucode[keep]] >= 2]  # single-interaction users: no instance
     if keep.size == 0:
         label = f"domain {name} ({path})" if name else str(path)
-        raise DataError(f"{label}: no interactions left after the {kcore}-core filter (mode {kcore_mode!r})")
+        raise DataError(f"{label}: no interactions left after the {kcore}-core filter (mode {kcore_mode!r}); "
+                        "for sparser data lower --kcore (the generated sparse and toy settings are read with "
+                        "--kcore 2)")
     return df.take(order[keep]).reset_index(drop=True)
 
 

@@ -299,20 +299,28 @@ def main(argv=None) -> None:
     p.add_argument("--setting", choices=tuple(SETTINGS), default="sample",
                    help="sample (default): the committed data/sample/; sparse: B with mostly new users and rare "
                         "items (train on it with --kcore 2), see the datasheet; toy: notebook 10's toy (--kcore 2)")
-    p.add_argument("--out", help="output folder (default: data/SETTING)")
+    p.add_argument("--out", help="output folder (default: data/SETTING; with --premise on or off: "
+                                 "data/SETTING_premise_on or _off, so that the committed data/sample/ stays as it is)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--premise", choices=("both", "on", "off"), default="both",
                    help="both (default, the committed layout): the sample plus the control's B files "
                         "(*_control.csv; domain A is shared); on / off: one complete set of files")
     p.add_argument("--tables", action="store_true", help="then print the datasheet's tables (with --premise both)")
     args = p.parse_args(argv)
-    out, setting = args.out or f"data/{args.setting}", SETTINGS[args.setting]
+    if args.tables and args.premise != "both":
+        p.error("--tables reads the sample and its control side by side: use it with --premise both")
+    suffix = "" if args.premise == "both" else f"_premise_{args.premise}"
+    out, setting = args.out or f"data/{args.setting}{suffix}", SETTINGS[args.setting]
+    paths = []
     if args.premise in ("both", "on"):
-        generate(seed=args.seed, premise=True, **setting).write(out)
+        paths += generate(seed=args.seed, premise=True, **setting).write(out)
     if args.premise in ("both", "off"):
         both = args.premise == "both"
         control = generate(seed=args.seed, premise=False, **setting)
-        control.write(out, suffix="_control" if both else "", with_a=not both)
+        paths += control.write(out, suffix="_control" if both else "", with_a=not both)
+    print(f"wrote {', '.join(str(q) for q in paths)}")
+    print(f"train on it: python -m mini_man.train --domain-a {paths[0]} --domain-b {paths[1]}"
+          + (f" --kcore {KCORE[args.setting]}" if KCORE[args.setting] != 10 else ""))
     if args.tables:
         print("\n\n".join(tables(out, KCORE[args.setting])))
 

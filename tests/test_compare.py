@@ -45,7 +45,8 @@ def test_per_bucket_differences_skip_empty_buckets_and_need_bucket_results(tmp_p
     for model, by_seed in (("man", (0.66, 0.70)), ("single", (0.60, 0.61))):
         for run, short in zip(rep["runs"][model], by_seed):
             run["results"]["B"]["by_history_length"] = {"1-2": {"auc": short, "n": 40}, "11+": {"n": 0}}
-    with pytest.raises(ValueError, match="no per-bucket results"):
+            run["results"]["A"]["by_history_length"] = {"11+": {"n": 0}}  # only an empty bucket in A
+    with pytest.raises(ValueError, match="no 'auc' in domain A history 1-2"):
         compare.per_seed(rep, "man", "A", "auc", "1-2")
     assert compare.per_seed(rep, "man", "B", "auc", "1-2") == {0: 0.66, 1: 0.70}
     assert compare.buckets(rep, "single", "B") == {"1-2": 40, "11+": 0}
@@ -54,3 +55,39 @@ def test_per_bucket_differences_skip_empty_buckets_and_need_bucket_results(tmp_p
     assert compare.main([str(path), "man", "single", "--by-history-length"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 3 and out[2].startswith("  B history  1-2 (40 targets): +0.0750")
+
+
+def test_files_must_share_the_protocol_and_differing_data_or_seeds_are_noted(tmp_path, capsys):
+    runs = {"man": {0: (0.8, 0.7), 1: (0.9, 0.75), 2: (0.85, 0.7)}}
+    a, b = report(runs), report({"man": {0: (0.7, 0.6), 1: (0.8, 0.7)}})
+    a["config"], b["config"] = {"split": "time", "kcore": 10}, {"split": "time", "kcore": 2}
+    a["data"], b["data"] = {"A": {"users": 10}, "B": {"users": 5}}, {"A": {"users": 10}, "B": {"users": 7}}
+    pa, pb = tmp_path / "a.json", tmp_path / "b.json"
+    pa.write_text(json.dumps(a)), pb.write_text(json.dumps(b))
+    assert compare.main([str(pa), "man", "man", "--against", str(pb)]) == 2
+    err = capsys.readouterr().err
+    assert "evaluation protocol" in err and "kcore: 10 vs 2" in err and "a.json" in err
+    b["config"]["kcore"] = 10
+    pb.write_text(json.dumps(b))
+    assert compare.main([str(pa), "man", "man", "--against", str(pb)]) == 0
+    captured = capsys.readouterr()
+    assert "different data" in captured.err and "B: {'users': 5} vs {'users': 7}" in captured.err
+    assert "seeds [2] are in one run only" in captured.err
+    assert captured.out.splitlines()[0].startswith("A auc man - man: +0.1000") and "(2 seeds)" in captured.out
+
+
+def test_bad_files_metrics_and_missing_buckets_give_errors_that_name_the_file(tmp_path, capsys):
+    lst, bad = tmp_path / "list.json", tmp_path / "bad.json"
+    lst.write_text("[1, 2]"), bad.write_text("{not json")
+    for path in (lst, bad):
+        assert compare.main([str(path), "man", "single"]) == 2
+        assert str(path) in capsys.readouterr().err
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(report({"man": {0: (0.8, 0.7)}, "single": {0: (0.7, 0.7)}})))
+    assert compare.main([str(path), "man", "single", "--metric", "hr@5"]) == 2
+    err = capsys.readouterr().err
+    assert "no 'hr@5'" in err and "it has: auc" in err and "r.json" in err
+    assert compare.main([str(path), "man", "single", "--by-history-length"]) == 2  # the first file has no buckets
+    assert "no per-bucket results" in capsys.readouterr().err
+    assert compare.main([str(path), "man", "single"]) == 0  # one seed: a mean, no nan interval
+    assert "(1 seed: no interval)" in capsys.readouterr().out

@@ -39,8 +39,11 @@ def test_committed_data_files_stay_under_3_mb():
     assert files and sum(f.stat().st_size for f in files) < 3_000_000
 
 
-def test_sparse_setting_hits_its_datasheet_targets(tmp_path):
-    main(["--setting", "sparse", "--premise", "on", "--out", str(tmp_path)])
+def test_sparse_setting_hits_its_datasheet_targets_and_its_tables_are_the_computed_ones(tmp_path):
+    main(["--setting", "sparse", "--out", str(tmp_path)])
+    readme = (SAMPLE / "README.md").read_text()
+    statistics, _, references = tables(tmp_path, KCORE["sparse"])  # the datasheet leaves out the control's table
+    assert statistics in readme and references in readme
     paths = tmp_path / FILES[0], tmp_path / FILES[1]
     stats = data.describe(*paths, kcore=KCORE["sparse"])
     assert stats["B"]["users"] >= 3000 and 3 <= stats["B"]["avg_length"] <= 4
@@ -53,6 +56,17 @@ def test_sparse_setting_hits_its_datasheet_targets(tmp_path):
     truth = [pd.read_csv(tmp_path / f, dtype={"user": str, "item": str}) for f in ("user_groups.csv", "item_kinds.csv")]
     ref = reference_scores(prepared, *truth)
     assert ref["group oracle"]["B"]["auc"] - ref["bigram"]["B"]["auc"] >= 0.15
+
+
+def test_one_premise_goes_to_its_own_folder_and_tables_need_both(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # the default folder is relative: data/toy_premise_off, never the committed data
+    main(["--setting", "toy", "--premise", "off"])
+    assert sorted(p.name for p in (tmp_path / "data" / "toy_premise_off").iterdir()) == sorted(
+        [*FILES, "user_groups.csv", "item_kinds.csv"])
+    assert "--kcore 2" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["--setting", "toy", "--premise", "on", "--tables"])
+    assert "--premise both" in capsys.readouterr().err
 
 
 def test_sparse_setting_keeps_the_samples_design_outside_B():
