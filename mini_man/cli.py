@@ -137,6 +137,10 @@ def build_parser() -> Parser:
     p.add_argument("--plateau-margin", type=float, default=tc.plateau_margin, metavar="M",
                    help="no early stop while a domain's best validation score is within M of the popularity "
                         "scorer's (still on the popularity plateau); 0 = plain patience (default: %(default)s)")
+    p.add_argument("--patience-scope", choices=train.PATIENCE_SCOPES, default=tc.patience_scope,
+                   help="domain: each domain's patience counts from its own best epoch; both: from the last epoch in "
+                        "which either domain improved, so a domain waiting for the other is not stopped (default: "
+                        "%(default)s)")
     lr = p.add_mutually_exclusive_group()
     lr.add_argument("--lr", type=_positive_float, default=None,
                     help=f"Adam learning rate for every model (default: each model's recipe, train.recipe: {tc.lr:g}, "
@@ -221,7 +225,7 @@ def setup(p: Parser, args):
     """Data, configs and checkpoint; any bad input becomes a one-line error (exit 2)."""
     try:
         base = train.TrainConfig(epochs=args.epochs, batch_size=args.batch_size, patience=args.patience,
-                                 plateau_margin=args.plateau_margin,
+                                 plateau_margin=args.plateau_margin, patience_scope=args.patience_scope,
                                  select=args.select_by, device=args.device, ddp=args.ddp,
                                  full_ranking=args.full_ranking)
         given = {k: v for k, v in (("lr", args.lr), ("warmup_steps", args.warmup)) if v is not None}

@@ -44,6 +44,7 @@ SAMPLED = ("auc", "gauc", "mrr", "ndcg@10", "hr@10")  # on the fixed 1 + n_eval_
 FULL = ("hr@10_full", "ndcg@10_full")  # against every item of the domain
 METRICS = SAMPLED + FULL
 SELECT = ("auto", "gauc", "ndcg@10")  # validation metrics that can choose the best epoch
+PATIENCE_SCOPES = ("domain", "both")  # what a domain's patience counts from (`TrainConfig.patience_scope`)
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,12 @@ class TrainConfig:
     # 0.01 let `single` stop in B at popularity's level: README "Results").
     patience: int = 5  # epochs without a better validation score before a domain stops; 0 = never stop
     plateau_margin: float = 0.01  # see `patience`; 0 = plain patience (the paper's rule with --patience 2)
+    # "domain" (default): each domain's patience counts from its own best epoch. "both": from the last epoch in which
+    # any active domain improved, so the sparse domain is not stopped while the other domain, whose learning it may
+    # be waiting for, still improves (in notebook 10's toy B learns only after A; in the sparse setting MAN's seed 1
+    # stopped B at epoch 14 while A improved until epoch 24). The same rule for every model; each domain still
+    # keeps its own best state.
+    patience_scope: str = "domain"
     seed: int = 0
     device: str = "cpu"
     ddp: bool = False  # data-parallel over the processes of `torchrun` (the process group must be initialised)
@@ -99,6 +106,8 @@ class TrainConfig:
             (self.n_neg >= 1, f"number of training negatives must be >= 1, got {self.n_neg}"),
             (self.patience >= 0, f"patience must be >= 0, got {self.patience}"),
             (self.plateau_margin >= 0, f"plateau margin must be >= 0, got {self.plateau_margin}"),
+            (self.patience_scope in PATIENCE_SCOPES,
+             f"patience scope must be one of {PATIENCE_SCOPES}, got {self.patience_scope!r}"),
             (self.seed >= 0, f"seed must be >= 0, got {self.seed}"),
             (self.eval_batch_size >= 1, f"eval batch size must be >= 1, got {self.eval_batch_size}"),
             (self.full_ranking is None or self.full_ranking >= 0,
@@ -339,7 +348,8 @@ def fit(model, data: mdata.CrossDomainData, tensors, tcfg: TrainConfig, log=None
 
     A domain stops after `tcfg.patience` epochs without a better validation score (never when patience is 0, nor
     while its best validation GAUC is within `tcfg.plateau_margin` of the popularity scorer's); the other domain
-    goes on.
+    goes on. With `tcfg.patience_scope == "both"` the epochs are counted from the last improvement of any active
+    domain.
     Training ends when every domain has stopped or after `tcfg.epochs` epochs.
     The random state is `tcfg.seed` (set `torch.manual_seed` before building the model for the weights).
     With `tcfg.ddp`, every process calls `fit`; only rank 0 evaluates, logs and returns the curves and best
@@ -393,7 +403,9 @@ def fit(model, data: mdata.CrossDomainData, tensors, tcfg: TrainConfig, log=None
                                 "seconds": time.perf_counter() - start})
             if log:
                 log(_epoch_line(epoch, tcfg.epochs, loss, score, metric, improved, res.history[-1]["seconds"]))
-            active = [d for d in active if tcfg.patience == 0 or epoch - res.best_epoch[d] < tcfg.patience
+            joint = max(res.best_epoch[d] for d in active)  # the last improvement of any active domain
+            last = {d: res.best_epoch[d] if tcfg.patience_scope == "domain" else joint for d in active}
+            active = [d for d in active if tcfg.patience == 0 or epoch - last[d] < tcfg.patience
                       or best_gauc[d] <= floor[d]]
         if ddp is not None:  # rank 0's early-stopping decision, so that every process runs the same steps
             active = distributed.broadcast(active)

@@ -177,3 +177,13 @@ def test_a_domain_without_training_data_is_skipped_and_reported_as_nan(tiny_data
     assert all(math.isnan(results["B"][m]) for m in train.METRICS)
     assert not any(math.isnan(results["A"][m]) for m in train.METRICS)
     assert sum(b["n"] for b in results["A"]["by_history_length"].values()) == len(data.domains["A"].test.target)
+
+
+def test_patience_scope_both_counts_from_the_last_improvement_of_either_domain(tiny_data):
+    cfg = replace(TCFG, epochs=6, patience=1, lr=1e-1, plateau_margin=0, patience_scope="both")
+    run = train.train_and_test("single", tiny_data, cfg)[1]
+    last, best = run.fit.last_epoch, run.fit.best_epoch
+    assert last["A"] == last["B"]  # one clock for both: they stop in the same epoch
+    assert last["A"] == 6 or last["A"] == max(best.values()) + 1
+    with pytest.raises(ValueError, match="patience scope"):
+        replace(TCFG, patience_scope="global")

@@ -19,16 +19,18 @@ part() {
     1) run sample_man 1 --models man,man-local --seeds 0,1,2,3,4
        run control_man 1 --domain-b data/sample/toys_control.csv --models man --seeds 0,1,2,3,4 \
            --full-ranking 0 --by-history-length ;;
-    sparse|sparse-control)  # the sparse setting (datasheet): generated on demand, read with a 2-core
+    sparse|sparse-control|sparse-both)  # the sparse setting (datasheet): generated on demand, read with a 2-core
        python -m mini_man.sample --setting sparse
        local sp=(--domain-a data/sparse/video_games.csv --kcore 2 --seeds 0,1,2,3,4 --full-ranking 0 --by-history-length)
        if [ "$1" = sparse ]; then
          run sparse_man 1 "${sp[@]}" --domain-b data/sparse/toys.csv --models man,man-local
          run sparse_baselines 1 "${sp[@]}" --domain-b data/sparse/toys.csv --models single,sasrec,pop
+       elif [ "$1" = sparse-both ]; then  # the same runs of man and man-local, patience counted for both domains
+         run sparse_man_both 1 "${sp[@]}" --domain-b data/sparse/toys.csv --models man,man-local --patience-scope both
        else  # man-local shares nothing across domains: the control changes nothing for it
          run sparse_control 0 "${sp[@]}" --domain-b data/sparse/toys_control.csv --models man
        fi ;;
   esac
 }
-# tools/results.sh [0|1|sparse|sparse-control]: one part; no argument: parts 0 and 1 in parallel.
+# tools/results.sh [0|1|sparse|sparse-control|sparse-both]: one part; no argument: parts 0 and 1 in parallel.
 if [ $# -eq 1 ]; then part "$1"; else part 0 & part 1 & wait; fi
