@@ -132,8 +132,9 @@ def build_parser() -> Parser:
     p.add_argument("--batch-size", type=_int_at_least(1), default=tc.batch_size, metavar="N",
                    help="training instances per step, each from one domain (default: %(default)s)")
     p.add_argument("--patience", type=_int_at_least(0), default=tc.patience, metavar="N",
-                   help="a domain stops after N epochs without a better validation score; 0 = train the whole "
-                        "budget (the best epoch is still selected) (default: %(default)s; appendix A.5: 2)")
+                   help="a domain stops after N epochs without a better validation score, but never while it is "
+                        "within --plateau-margin of popularity; 0 = train the whole budget (the best epoch is still "
+                        "selected) (default: %(default)s; appendix A.5: 2)")
     p.add_argument("--plateau-margin", type=float, default=tc.plateau_margin, metavar="M",
                    help="no early stop while a domain's best validation score is within M of the popularity "
                         "scorer's (still on the popularity plateau); 0 = plain patience (default: %(default)s)")

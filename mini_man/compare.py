@@ -6,7 +6,8 @@ the same seeds on the same data (the same file, or two files of the same command
 the two runs: same data, same evaluation candidates, same negatives drawn in the first epoch. A second file
 (`--against OTHER.json`) compares the same model across two runs, e.g. the premise on and off.
 `--by-history-length` adds the same comparison per bucket of history length (1-2, 3-5, 6-10, 11+ items before the
-target; written by every run since the buckets were added), with the bucket's number of test targets.
+target; written by every run since the buckets were added), with the bucket's number of test targets ("76 / 74"
+when the two files differ: first file / second file); a bucket of fewer than 2 targets is listed, not compared.
 
 Two files must share the evaluation protocol (split, k-core, T, number of candidates, warm targets): otherwise the
 command refuses. Files of different data (e.g. the premise on and off) are paired by seed, with a note saying so;
@@ -34,17 +35,22 @@ def load(path: Path) -> dict:
         raise ValueError(f"{path}: not JSON ({e})") from None
     if not isinstance(report, dict) or not isinstance(report.get("runs"), dict):
         raise ValueError(f"{path}: not a report of `python -m mini_man.train --out` (no 'runs' table)")
+    for model, runs in report["runs"].items():
+        if not isinstance(runs, list) or not all(isinstance(r, dict) and "seed" in r and isinstance(
+                r.get("results"), dict) and all(d in r["results"] for d in DOMAINS) for r in runs):
+            raise ValueError(f"{path}: the runs of {model!r} lack a seed or results for domains A and B")
     report["source"] = str(path)
     return report
 
 
 def mismatch(first: dict, second: dict) -> tuple[list, list]:
-    """What differs between two reports: (protocol settings of `PROTOCOL`, as 'key: a vs b'; data, as 'domain:
-    sizes a vs b'). Reports without a config (hand-made) compare as equal."""
+    """What differs between two reports: (protocol settings of `PROTOCOL`, as 'key: a vs b'; data, as the data
+    files and the domain sizes that differ, 'what: a vs b'). Reports without a config (hand-made) compare as equal."""
     ca, cb = first.get("config", {}), second.get("config", {})
     protocol = [f"{k}: {ca[k]} vs {cb[k]}" for k in PROTOCOL if k in ca and k in cb and ca[k] != cb[k]]
     da, db = first.get("data", {}), second.get("data", {})
-    data = [f"{d}: {da[d]} vs {db[d]}" for d in DOMAINS if d in da and d in db and da[d] != db[d]]
+    data = [f"{k}: {ca[k]} vs {cb[k]}" for k in ("domain_a", "domain_b") if k in ca and k in cb and ca[k] != cb[k]]
+    data += [f"{d}: {da[d]} vs {db[d]}" for d in DOMAINS if d in da and d in db and da[d] != db[d]]
     return protocol, data
 
 
@@ -62,7 +68,7 @@ def per_seed(report: dict, model: str, domain: str, metric: str, bucket: str | N
                 raise ValueError(f"{source}: {model} has no per-bucket results (rerun with the current trainer)")
             results = results["by_history_length"].get(bucket, {})
         value = results.get(metric)
-        if value is None:
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or metric == "n":
             known = ", ".join(k for k, v in results.items() if isinstance(v, (int, float)) and k != "n")
             raise ValueError(f"{source}: {model} has no {metric!r} in domain {domain}"
                              f"{' history ' + bucket if bucket else ''} (it has: {known or 'nothing'})")
@@ -133,17 +139,26 @@ def main(argv=None) -> int:
         if protocol:
             raise ValueError(f"{a['source']} and {b['source']} differ in their evaluation protocol "
                              f"({'; '.join(protocol)}): their metrics are not comparable")
+        lines, notes = [], []  # everything is computed before anything is printed
         if data:
-            print(f"note: the two files hold different data ({'; '.join(data)}); runs are paired by seed only",
-                  file=sys.stderr)
+            notes.append(f"note: the two files hold different data ({'; '.join(data)}); runs are paired by seed only")
         for d in DOMAINS:
             r = paired(per_seed(a, args.first, d, args.metric), per_seed(b, args.second, d, args.metric))
             if r["unpaired"]:
-                print(f"note: {d}: seeds {r['unpaired']} are in one run only and left out", file=sys.stderr)
-            print(line(f"{d} {args.metric} {args.first} - {args.second}", r))
+                notes.append(f"note: {d}: seeds {r['unpaired']} are in one run only and left out")
+            lines.append(line(f"{d} {args.metric} {args.first} - {args.second}", r))
             if args.by_history_length:
-                for label, (n, r) in list(by_bucket(a, args.first, b, args.second, d, args.metric).items())[1:]:
-                    print(line(f"  {d} history {label:>4} ({n:,} targets)", r))
+                diffs = by_bucket(a, args.first, b, args.second, d, args.metric)
+                other = buckets(b, args.second, d)
+                for label, n in buckets(a, args.first, d).items():
+                    targets = f"{n:,}" if other.get(label, n) == n else f"{n:,} / {other[label]:,}"
+                    if label in diffs:
+                        lines.append(line(f"  {d} history {label:>4} ({targets} targets)", diffs[label][1]))
+                    else:
+                        lines.append(f"  {d} history {label:>4} ({targets} targets): too few targets to compare")
+        for note in notes:
+            print(note, file=sys.stderr)
+        print("\n".join(lines))
     except (OSError, ValueError) as e:
         print(f"{p.prog}: error: {e}", file=sys.stderr)
         return 2

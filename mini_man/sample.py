@@ -299,8 +299,9 @@ def main(argv=None) -> None:
     p.add_argument("--setting", choices=tuple(SETTINGS), default="sample",
                    help="sample (default): the committed data/sample/; sparse: B with mostly new users and rare "
                         "items (train on it with --kcore 2), see the datasheet; toy: notebook 10's toy (--kcore 2)")
-    p.add_argument("--out", help="output folder (default: data/SETTING; with --premise on or off: "
-                                 "data/SETTING_premise_on or _off, so that the committed data/sample/ stays as it is)")
+    p.add_argument("--out", help="output folder (default: data/SETTING; with --premise on or off, or another "
+                                 "seed than 0: data/SETTING_premise_on|off_seedN, so that the committed data/sample/ "
+                                 "is only ever rewritten with itself)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--premise", choices=("both", "on", "off"), default="both",
                    help="both (default, the committed layout): the sample plus the control's B files "
@@ -309,7 +310,7 @@ def main(argv=None) -> None:
     args = p.parse_args(argv)
     if args.tables and args.premise != "both":
         p.error("--tables reads the sample and its control side by side: use it with --premise both")
-    suffix = "" if args.premise == "both" else f"_premise_{args.premise}"
+    suffix = ("" if args.premise == "both" else f"_premise_{args.premise}") + (f"_seed{args.seed}" if args.seed else "")
     out, setting = args.out or f"data/{args.setting}{suffix}", SETTINGS[args.setting]
     paths = []
     if args.premise in ("both", "on"):
@@ -322,7 +323,9 @@ def main(argv=None) -> None:
     print(f"train on it: python -m mini_man.train --domain-a {paths[0]} --domain-b {paths[1]}"
           + (f" --kcore {KCORE[args.setting]}" if KCORE[args.setting] != 10 else ""))
     if args.tables:
-        print("\n\n".join(tables(out, KCORE[args.setting])))
+        heads = ("Statistics, premise on:", "Statistics, the control (premise off; domain A is the same):",
+                 "Reference scorers, premise on:")
+        print("\n\n".join(f"{head}\n\n{table}" for head, table in zip(heads, tables(out, KCORE[args.setting]))))
 
 
 if __name__ == "__main__":

@@ -54,7 +54,15 @@ def test_per_bucket_differences_skip_empty_buckets_and_need_bucket_results(tmp_p
     path.write_text(json.dumps(rep))
     assert compare.main([str(path), "man", "single", "--by-history-length"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert len(out) == 3 and out[2].startswith("  B history  1-2 (40 targets): +0.0750")
+    assert out[1] == "  A history  11+ (0 targets): too few targets to compare"  # listed, not compared
+    assert len(out) == 5 and out[3].startswith("  B history  1-2 (40 targets): +0.0750")
+    other = json.loads(json.dumps(rep))
+    other["runs"]["single"][0]["results"]["B"]["by_history_length"]["1-2"]["n"] = 38
+    other["runs"]["single"][1]["results"]["B"]["by_history_length"]["1-2"]["n"] = 38
+    path2 = tmp_path / "r2.json"
+    path2.write_text(json.dumps(other))
+    assert compare.main([str(path), "single", "single", "--against", str(path2), "--by-history-length"]) == 0
+    assert "  B history  1-2 (40 / 38 targets): +0.0000" in capsys.readouterr().out  # both files' counts
 
 
 def test_files_must_share_the_protocol_and_differing_data_or_seeds_are_noted(tmp_path, capsys):
@@ -72,6 +80,11 @@ def test_files_must_share_the_protocol_and_differing_data_or_seeds_are_noted(tmp
     assert compare.main([str(pa), "man", "man", "--against", str(pb)]) == 0
     captured = capsys.readouterr()
     assert "different data" in captured.err and "B: {'users': 5} vs {'users': 7}" in captured.err
+    a["config"]["domain_b"], b["config"]["domain_b"] = "on/toys.csv", "off/toys.csv"
+    b["data"] = a["data"]  # the same sizes: the file names still tell the data apart
+    pa.write_text(json.dumps(a)), pb.write_text(json.dumps(b))
+    assert compare.main([str(pa), "man", "man", "--against", str(pb)]) == 0
+    assert "domain_b: on/toys.csv vs off/toys.csv" in capsys.readouterr().err
     assert "seeds [2] are in one run only" in captured.err
     assert captured.out.splitlines()[0].startswith("A auc man - man: +0.1000") and "(2 seeds)" in captured.out
 
@@ -89,5 +102,11 @@ def test_bad_files_metrics_and_missing_buckets_give_errors_that_name_the_file(tm
     assert "no 'hr@5'" in err and "it has: auc" in err and "r.json" in err
     assert compare.main([str(path), "man", "single", "--by-history-length"]) == 2  # the first file has no buckets
     assert "no per-bucket results" in capsys.readouterr().err
+    assert compare.main([str(path), "man", "single", "--metric", "by_history_length"]) == 2  # not a number
+    assert "no 'by_history_length'" in capsys.readouterr().err
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps({"runs": {"man": [{"seed": 0}]}}))
+    assert compare.main([str(broken), "man", "man"]) == 2
+    assert "broken.json" in capsys.readouterr().err
     assert compare.main([str(path), "man", "single"]) == 0  # one seed: a mean, no nan interval
     assert "(1 seed: no interval)" in capsys.readouterr().out

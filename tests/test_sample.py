@@ -58,12 +58,14 @@ def test_sparse_setting_hits_its_datasheet_targets_and_its_tables_are_the_comput
     assert ref["group oracle"]["B"]["auc"] - ref["bigram"]["B"]["auc"] >= 0.15
 
 
-def test_one_premise_goes_to_its_own_folder_and_tables_need_both(tmp_path, monkeypatch, capsys):
+def test_one_premise_or_another_seed_goes_to_its_own_folder_and_tables_need_both(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)  # the default folder is relative: data/toy_premise_off, never the committed data
     main(["--setting", "toy", "--premise", "off"])
     assert sorted(p.name for p in (tmp_path / "data" / "toy_premise_off").iterdir()) == sorted(
         [*FILES, "user_groups.csv", "item_kinds.csv"])
     assert "--kcore 2" in capsys.readouterr().out
+    main(["--setting", "toy", "--seed", "1"])  # another seed: its own folder too
+    assert (tmp_path / "data" / "toy_seed1" / FILES[0]).exists() and not (tmp_path / "data" / "toy").exists()
     with pytest.raises(SystemExit):
         main(["--setting", "toy", "--premise", "on", "--tables"])
     assert "--premise both" in capsys.readouterr().err
