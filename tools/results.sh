@@ -19,6 +19,9 @@ part() {
     1) run sample_man 1 --models man,man-local --seeds 0,1,2,3,4
        run control_man 1 --domain-b data/sample/toys_control.csv --models man --seeds 0,1,2,3,4 \
            --full-ranking 0 --by-history-length ;;
+    gru4rec-lr)  # the recipe's learning rate is 3e-3; does gru4rec leave B's plateau at another? (seeds 0-2)
+       run gru4rec_lr1e-3 0 --models gru4rec --lr 0.001 --seeds 0,1,2 --full-ranking 0
+       run gru4rec_lr1e-2 0 --models gru4rec --lr 0.01 --seeds 0,1,2 --full-ranking 0 ;;
     sparse|sparse-control|sparse-both)  # the sparse setting (datasheet): generated on demand, read with a 2-core
        python -m mini_man.sample --setting sparse
        local sp=(--domain-a data/sparse/video_games.csv --kcore 2 --seeds 0,1,2,3,4 --full-ranking 0 --by-history-length)
@@ -32,5 +35,5 @@ part() {
        fi ;;
   esac
 }
-# tools/results.sh [0|1|sparse|sparse-control|sparse-both]: one part; no argument: parts 0 and 1 in parallel.
+# tools/results.sh [0|1|gru4rec-lr|sparse|sparse-control|sparse-both]: one part; no argument: parts 0 and 1 in parallel.
 if [ $# -eq 1 ]; then part "$1"; else part 0 & part 1 & wait; fi
