@@ -8,6 +8,10 @@ shapes -- in the same pairs per second: the speed `score_all` would have if ever
 were free. Target (issue 14): (a) within 2x of (b). A large square matrix product gives the machine's peak for
 reference. (a) and (b) take turns (see bench_train.median_seconds); medians over `--repeats` rounds.
 
+`single` (SASRec with the paper's MLP head) is timed in the same turns, with the floating-point operations of its
+matrix products: man's matrix products alone, at the speed of (b), against single's whole `score_all` bound from
+below the ratio of their full-ranking times that any restructuring of the same arithmetic can reach.
+
     python benchmarks/bench_full_ranking.py --out benchmarks/results/bench_full_ranking.json
 
 Histories: right-aligned, lengths uniform in 1..T (about half the positions real, as in bench_train).
@@ -23,7 +27,7 @@ from collections import Counter
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-from bench_train import build, median_seconds
+from bench_train import build, cpu_name, median_seconds
 
 SETTING = dict(batch=64, n_items={"A": 11_700, "B": 37_900}, n_global=49_600,
                cfg=dict(item_dim=16, domain_dim=4, max_len=20))
@@ -84,42 +88,41 @@ def main():
     parser.add_argument("--out", help="write the results as JSON here")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    model = build("man", SETTING).eval()
+    model, single = build("man", SETTING).eval(), build("single", SETTING).eval()
     results = {"command": " ".join([os.path.basename(sys.executable), *sys.argv]), "machine": platform.processor()
-               or platform.machine(), "cpu": _cpu_name(), "threads": torch.get_num_threads(),
+               or platform.machine(), "cpu": cpu_name(), "threads": torch.get_num_threads(),
                "torch": torch.__version__, "loadavg_before": os.getloadavg()}
     for d in args.domains.split(","):
         hist = histories(SETTING, d)
         score = lambda: model.score_all(d, hist)  # noqa: E731
+        score_single = lambda: single.score_all(d, hist)  # noqa: E731
         matmuls, flops = replay(recorded_matmuls(score))
-        t = median_seconds({"score_all": score, "matmuls": matmuls}, args.repeats, warmup=1)
+        _, flops_single = replay(recorded_matmuls(score_single))
+        t = median_seconds({"score_all": score, "matmuls": matmuls, "single": score_single}, args.repeats, warmup=1)
         pairs = len(hist) * SETTING["n_items"][d]
         results[d] = {"histories": len(hist), "items": SETTING["n_items"][d], "real_positions": int((hist > 0).sum()),
                       "score_all_pairs_per_s": pairs / t["score_all"], "matmul_pairs_per_s": pairs / t["matmuls"],
                       "score_all_over_matmul": t["score_all"] / t["matmuls"],
-                      "matmul_gflop_per_s": flops / t["matmuls"] / 1e9, "score_all_seconds": t["score_all"]}
+                      "matmul_gflop_per_s": flops / t["matmuls"] / 1e9, "score_all_seconds": t["score_all"],
+                      "matmul_flop_per_pair": flops / pairs, "single_matmul_flop_per_pair": flops_single / pairs,
+                      "single_score_all_seconds": t["single"], "man_over_single_seconds": t["score_all"] / t["single"],
+                      "man_matmuls_over_single_seconds": t["matmuls"] / t["single"]}
     results["peak_gflop_per_s_1024"] = peak_gflops()
     results["loadavg_after"] = os.getloadavg()
     print(f"{'domain':<7} {'items':>6} {'(a) score_all pairs/s':>22} {'(b) matmuls pairs/s':>20} {'a/b time':>9} "
-          f"{'(b) GFLOP/s':>11}")
+          f"{'(b) GFLOP/s':>11} {'FLOP/pair man':>13} {'single':>7} {'man/single':>10} {'(b)/single':>10}")
     for d in args.domains.split(","):
         r = results[d]
         print(f"{d:<7} {r['items']:>6} {r['score_all_pairs_per_s']:>22,.0f} {r['matmul_pairs_per_s']:>20,.0f} "
-              f"{r['score_all_over_matmul']:>9.2f} {r['matmul_gflop_per_s']:>11.1f}")
+              f"{r['score_all_over_matmul']:>9.2f} {r['matmul_gflop_per_s']:>11.1f} "
+              f"{r['matmul_flop_per_pair']:>13,.0f} {r['single_matmul_flop_per_pair']:>7,.0f} "
+              f"{r['man_over_single_seconds']:>10.1f} "
+              f"{r['man_matmuls_over_single_seconds']:>10.1f}")
     print(f"peak (1024^3 matmul): {results['peak_gflop_per_s_1024']:.0f} GFLOP/s; {results['threads']} threads; "
           f"load average {results['loadavg_before'][0]:.1f} -> {results['loadavg_after'][0]:.1f}")
     if args.out:
         with open(args.out, "w") as f:
             json.dump(results, f, indent=2)
-
-
-def _cpu_name() -> str:
-    """The CPU model from /proc/cpuinfo (Linux), else ''."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            return next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "")
-    except OSError:
-        return ""
 
 
 if __name__ == "__main__":

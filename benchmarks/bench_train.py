@@ -7,7 +7,7 @@ and for `man-no-isa`: ISA is the only part that runs per candidate), and the pea
 `--profile`, the cost of each attention module and a torch.profiler table.
 
     python benchmarks/bench_train.py                     # both settings, 2 threads
-    python benchmarks/bench_train.py --profile --out benchmarks/results/bench_train.json   # as in the README
+    python benchmarks/bench_train.py --settings amazon --runs 3 --profile --out benchmarks/results/bench_train.json
 
 Settings: "amazon" = the paper's Amazon setup (T = 20, D = 16 + 4, K = 9, the processed release's 66,161 items
 split over the two domains); "microvideo" = T = 250, D = 32 + 8, ISA MLP [80, 40], prediction MLP [100, 64]
@@ -15,8 +15,11 @@ split over the two domains); "microvideo" = T = 250, D = 32 + 8, ISA MLP [80, 40
 """
 import argparse
 import json
+import os
+import platform
 import resource
 import statistics
+import sys
 import time
 
 import torch
@@ -120,12 +123,21 @@ def main():
     parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads (default 2)")
     parser.add_argument("--repeats", type=int, default=10, help="timed steps per measurement (median)")
     parser.add_argument("--settings", default="amazon,microvideo", help="comma-separated: amazon, microvideo")
+    parser.add_argument("--runs", type=int, default=1,
+                        help="measure each setting this many times; the JSON keeps every run and the median run")
     parser.add_argument("--out", help="write the results as JSON here")
     parser.add_argument("--profile", action="store_true",
                         help="also print what each attention module costs and a torch.profiler table of `man`")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    results = {name: run_setting(name, args.repeats) for name in args.settings.split(",")}
+    results = {"command": " ".join([os.path.basename(sys.executable), *sys.argv]), "cpu": cpu_name()
+               or platform.machine(), "torch": torch.__version__, "loadavg_before": os.getloadavg()}
+    for name in args.settings.split(","):
+        runs = [run_setting(name, args.repeats) for _ in range(args.runs)]
+        ratios = [r["man_over_single_cost"] for r in runs]
+        median = runs[ratios.index(statistics.median_low(ratios))]  # the run with the median cost ratio
+        results[name] = {**median, "runs_man_over_single_cost": ratios}
+    results["loadavg_after"] = os.getloadavg()
     results["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     results["threads"] = torch.get_num_threads()
     print(f"{'setting':<11} {'batch':>5} {'man/s':>8} {'single/s':>9} {'cost ratio':>10} "
@@ -135,13 +147,26 @@ def main():
         print(f"{name:<11} {r['batch']:>5} {r['man_per_s']:>8.0f} {r['single_per_s']:>9.0f} "
               f"{r['man_over_single_cost']:>10.2f} {r['k1_seconds']:>8.4f} {r['k9_seconds']:>8.4f} "
               f"{r['k9_over_k1']:>6.2f} {r['no_isa_k9_over_k1']:>12.2f}")
-    print(f"peak RSS {results['peak_rss_mb']:.0f} MB, {results['threads']} threads")
+        if args.runs > 1:
+            print(f"{'':<11} cost ratio over {args.runs} runs: "
+                  f"{', '.join(f'{x:.2f}' for x in r['runs_man_over_single_cost'])} (the row is the median run)")
+    print(f"peak RSS {results['peak_rss_mb']:.0f} MB, {results['threads']} threads, {results['cpu']}, load average "
+          f"{results['loadavg_before'][0]:.1f} -> {results['loadavg_after'][0]:.1f}")
     if args.profile:
         print(module_costs(args.repeats))
         print(profile_step())
     if args.out:
         with open(args.out, "w") as f:
             json.dump(results, f, indent=2)
+
+
+def cpu_name() -> str:
+    """The CPU model from /proc/cpuinfo (Linux), else ''."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "")
+    except OSError:
+        return ""
 
 
 if __name__ == "__main__":
