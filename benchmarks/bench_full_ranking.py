@@ -86,6 +86,9 @@ def main():
     parser.add_argument("--repeats", type=int, default=5, help="timed rounds (median)")
     parser.add_argument("--domains", default="A,B", help="comma-separated: A, B")
     parser.add_argument("--out", help="write the results as JSON here")
+    parser.add_argument("--profile", action="store_true",
+                        help="also print where man's score_all spends its time in the last domain: a torch.profiler "
+                             "table, and the share of ISA (man-no-isa's score_all, timed in turns)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     model, single = build("man", SETTING).eval(), build("single", SETTING).eval()
@@ -120,9 +123,25 @@ def main():
               f"{r['man_matmuls_over_single_seconds']:>10.1f}")
     print(f"peak (1024^3 matmul): {results['peak_gflop_per_s_1024']:.0f} GFLOP/s; {results['threads']} threads; "
           f"load average {results['loadavg_before'][0]:.1f} -> {results['loadavg_after'][0]:.1f}")
+    if args.profile:
+        print(profile_score_all(model, args.domains.split(",")[-1], args.repeats))
     if args.out:
         with open(args.out, "w") as f:
             json.dump(results, f, indent=2)
+
+
+def profile_score_all(model, domain: str, repeats: int) -> str:
+    """A torch.profiler table of `model.score_all` on `domain`'s test histories, then its median time against
+    man-no-isa's (the same call without ISA), in turns."""
+    hist = histories(SETTING, domain)
+    no_isa = build("man-no-isa", SETTING).eval()
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        model.score_all(domain, hist)
+    table = prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=12)
+    t = median_seconds({"man": lambda: model.score_all(domain, hist),
+                        "man-no-isa": lambda: no_isa.score_all(domain, hist)}, repeats, warmup=1)
+    return (f"{table}\nscore_all on {domain}: man {t['man']:.3f} s, man-no-isa {t['man-no-isa']:.3f} s "
+            f"(ISA: {1 - t['man-no-isa'] / t['man']:.0%} of man's time)")
 
 
 if __name__ == "__main__":
