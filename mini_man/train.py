@@ -403,15 +403,22 @@ def fit(model, data: mdata.CrossDomainData, tensors, tcfg: TrainConfig, log=None
                                 "seconds": time.perf_counter() - start})
             if log:
                 log(_epoch_line(epoch, tcfg.epochs, loss, score, metric, improved, res.history[-1]["seconds"]))
-            joint = max(res.best_epoch[d] for d in active)  # the last improvement of any active domain
-            last = {d: res.best_epoch[d] if tcfg.patience_scope == "domain" else joint for d in active}
-            active = [d for d in active if tcfg.patience == 0 or epoch - last[d] < tcfg.patience
-                      or best_gauc[d] <= floor[d]]
+            active = still_training(active, epoch, res.best_epoch, best_gauc, floor, tcfg)
         if ddp is not None:  # rank 0's early-stopping decision, so that every process runs the same steps
             active = distributed.broadcast(active)
         if not active:
             break
     return res
+
+
+def still_training(active: list, epoch: int, best_epoch: dict, best_gauc: dict, floor: dict, tcfg: TrainConfig) -> list:
+    """The domains of `active` that train on after `epoch` (early stopping, A.5 with the recipe's changes): those
+    whose best validation GAUC is still at or below `floor` (the plateau), and those with fewer than
+    `tcfg.patience` epochs since their best epoch -- or, with `tcfg.patience_scope == "both"`, since the last
+    best epoch of any active domain. Patience 0 never stops a domain."""
+    joint = max(best_epoch[d] for d in active)  # the last improvement of any active domain
+    since = {d: best_epoch[d] if tcfg.patience_scope == "domain" else joint for d in active}
+    return [d for d in active if tcfg.patience == 0 or epoch - since[d] < tcfg.patience or best_gauc[d] <= floor[d]]
 
 
 class Diverged(ValueError):

@@ -187,3 +187,15 @@ def test_patience_scope_both_counts_from_the_last_improvement_of_either_domain(t
     assert last["A"] == 6 or last["A"] == max(best.values()) + 1
     with pytest.raises(ValueError, match="patience scope"):
         replace(TCFG, patience_scope="global")
+
+
+def test_the_stopping_rule_by_hand_for_both_patience_scopes():
+    """B's best epoch 2, A's 6, patience 3, at epoch 7: B alone stops with `domain`; with `both` A's recent
+    improvement keeps B going; a domain on the plateau (GAUC <= floor) never stops."""
+    best, gauc, floor = {"A": 6, "B": 2}, {"A": 0.8, "B": 0.7}, {"A": 0.6, "B": 0.6}
+    cfg = replace(TCFG, patience=3)
+    assert train.still_training(["A", "B"], 7, best, gauc, floor, cfg) == ["A"]
+    assert train.still_training(["A", "B"], 7, best, gauc, floor, replace(cfg, patience_scope="both")) == ["A", "B"]
+    assert train.still_training(["A", "B"], 9, best, gauc, floor, replace(cfg, patience_scope="both")) == []
+    assert train.still_training(["A", "B"], 7, best, {"A": 0.8, "B": 0.6}, floor, cfg) == ["A", "B"]
+    assert train.still_training(["A", "B"], 50, best, gauc, floor, replace(cfg, patience=0)) == ["A", "B"]

@@ -3,7 +3,6 @@ differences of test AUC in B over seeds, 95% t-intervals, per bucket of history 
 
     python tools/transfer_report.py            # prints the Markdown table, writes docs/results/sparse_transfer.png
 """
-import json
 from pathlib import Path
 
 import matplotlib
@@ -23,7 +22,7 @@ PAIRS = {"MAN − man-local": ("sparse_man", "man", "sparse_man", "man-local"),
 
 def differences(metric="auc", domain="B") -> dict:
     """{label: {bucket ("all", "1-2", ...): (targets, compare.paired result)}} for every pair of `PAIRS`."""
-    files = {name: json.loads((RESULTS / f"{name}.json").read_text()) for p in PAIRS.values() for name in p[::2]}
+    files = {name: compare.load(RESULTS / f"{name}.json") for p in PAIRS.values() for name in p[::2]}
     return {label: compare.by_bucket(files[fa], ma, files[fb], mb, domain, metric)
             for label, (fa, ma, fb, mb) in PAIRS.items()}
 
