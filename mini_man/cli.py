@@ -162,9 +162,10 @@ def build_parser() -> Parser:
     p.add_argument("--by-history-length", action="store_true",
                    help="also print the test AUC per bucket of history length (the user's items in the domain before "
                         "the target: 1-2, 3-5, 6-10, 11+), with the number of targets in each; the JSON always has it")
-    p.add_argument("--pool", choices=POOLS, default=MANConfig().pool,
+    p.add_argument("--pool", choices=POOLS, default=None,
                    help="read-out of the history summaries of Eq. (14)-(15) in the MAN family: 'mean' over positions "
-                        "(the paper's average pooling) or the 'last' (newest) position (default: %(default)s)")
+                        "(the paper's average pooling) or the 'last' (newest) position (default: each model's own: "
+                        "'last' for gru4rec, GRU4Rec's final hidden state; 'mean' for the others)")
     p.add_argument("--max-len", type=_int_at_least(1), default=mc.max_len, metavar="T",
                    help="history length T (default: %(default)s)")
     p.add_argument("--num-groups", type=_int_at_least(1), default=mc.num_groups, metavar="N",
@@ -251,7 +252,8 @@ def setup(p: Parser, args):
 
 def model_overrides(args, name: str) -> dict:
     """The model options of the command line that apply to model `name` (N_g and the read-out: MAN family)."""
-    return models.family_overrides(name, num_groups=args.num_groups, pool=args.pool)
+    pool = {} if args.pool is None else {"pool": args.pool}  # None: the model's own read-out (config.VARIANTS)
+    return models.family_overrides(name, num_groups=args.num_groups, **pool)
 
 
 def run_loaded(name: str, data, tensors, tcfg, ckpt: dict, overrides: dict) -> train.RunResult:

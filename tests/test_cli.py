@@ -98,6 +98,16 @@ def test_the_sample_files_are_found_from_any_working_directory(tmp_path, monkeyp
     assert cli.sample_path("toys.csv") == ROOT / "data" / "sample" / "toys.csv"
 
 
+def test_pool_defaults_to_each_models_own_read_out():
+    from mini_man import cli
+
+    args = cli.build_parser().parse_args([])
+    assert args.pool is None
+    assert "pool" not in cli.model_overrides(args, "gru4rec") and "pool" not in cli.model_overrides(args, "man")
+    args = cli.build_parser().parse_args(["--pool", "mean"])
+    assert cli.model_overrides(args, "gru4rec")["pool"] == "mean"
+
+
 def test_table_and_json_with_two_models_and_two_seeds(tiny, tmp_path, capsys):
     out = tmp_path / "results.json"
     code, stdout, stderr = run_cli([*tiny, "--models", "single,shared", "--seeds", "0,1", "--out", str(out),

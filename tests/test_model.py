@@ -117,6 +117,17 @@ def test_baselines_have_one_branch_only():
     assert make_model("man-gru4rec").enc_g["A"].__class__.__name__ == "GRU4RecEncoder"
 
 
+def test_gru4rec_reads_the_last_hidden_state_and_man_the_mean():
+    """`gru4rec` summarises a history by its last GRU state (GRU4Rec's read-out); MAN's variants keep the paper's
+    average pooling; an explicit `pool` overrides either."""
+    assert variant("gru4rec").pool == "last" and variant("man-gru4rec").pool == variant("man").pool == "mean"
+    assert variant("gru4rec", pool="mean").pool == "mean"
+    model = make_model("gru4rec")
+    hist, _ = make_batch("A")
+    h = model.encode_history("A", hist)
+    assert torch.equal(h["s_X"], h["S_X"][:, -1])
+
+
 def test_same_seed_same_output_and_different_seed_different_output():
     hist, cand = make_batch("A")
     a, b, c = (make_model(seed=s)("A", hist, cand) for s in (0, 0, 1))
