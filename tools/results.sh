@@ -19,9 +19,10 @@ part() {
     1) run sample_man 1 --models man,man-local --seeds 0,1,2,3,4
        run control_man 1 --domain-b data/sample/toys_control.csv --models man --seeds 0,1,2,3,4 \
            --full-ranking 0 --by-history-length ;;
-    gru4rec-lr)  # the recipe's learning rate is 3e-3; does gru4rec leave B's plateau at another? (seeds 0-2)
-       run gru4rec_lr1e-3 0 --models gru4rec --lr 0.001 --seeds 0,1,2 --full-ranking 0
-       run gru4rec_lr1e-2 0 --models gru4rec --lr 0.01 --seeds 0,1,2 --full-ranking 0 ;;
+    gru4rec-lr)  # the recipe's learning rate is 3e-3; does gru4rec leave B's plateau at another? (seeds 0-2; run
+       # before gru4rec read its last hidden state by default, hence --pool mean)
+       run gru4rec_lr1e-3 0 --models gru4rec --pool mean --lr 0.001 --seeds 0,1,2 --full-ranking 0
+       run gru4rec_lr1e-2 0 --models gru4rec --pool mean --lr 0.01 --seeds 0,1,2 --full-ranking 0 ;;
     gru4rec-last)  # GRU4Rec's own read-out is the last hidden state (Hidasi et al., 2016): does B leave the plateau?
        run gru4rec_pool_last 0 --models gru4rec --pool last --seeds 0,1,2,3,4 --full-ranking 0 ;;
     warmup1000)  # the late leavers in B (man seed 3, man-local seeds 1-3): a warm-up over 1000 steps instead of 300,
