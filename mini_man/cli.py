@@ -389,7 +389,8 @@ def report(args, tcfgs, cfgs, data, runs, results) -> dict:
     return _json_safe({
         "config": {"domain_a": str(args.domain_a), "domain_b": str(args.domain_b), "models": args.models,
                    "seeds": args.seeds, "split": args.split, "kcore": args.kcore, "max_len": args.max_len,
-                   "eval_negatives": args.eval_negatives, "num_groups": args.num_groups, "pool": args.pool,
+                   "eval_negatives": args.eval_negatives, "num_groups": args.num_groups,
+                   "pool": args.pool or "each model's own (models_config)",
                    "lr_grid": args.lr_grid, "format": args.format, "warm_targets_only": args.warm_targets_only,
                    "load": None if args.load is None else str(args.load),
                    "threads": torch.get_num_threads(), "processes": distributed.world_size(),
