@@ -9,8 +9,8 @@ were free. Target (issue 14): (a) within 2x of (b). A large square matrix produc
 reference. (a) and (b) take turns (see bench_train.median_seconds); medians over `--repeats` rounds.
 
 `single` (SASRec with the paper's MLP head) is timed in the same turns, with the floating-point operations of its
-matrix products: man's matrix products alone, at the speed of (b), against single's whole `score_all` bound from
-below the ratio of their full-ranking times that any restructuring of the same arithmetic can reach.
+matrix products. The time of man's matrix products alone, at the speed of (b), over single's whole `score_all` time
+is a lower bound on the ratio of their full-ranking times that any restructuring of the same arithmetic can reach.
 
     python benchmarks/bench_full_ranking.py --out benchmarks/results/bench_full_ranking.json
 

@@ -19,8 +19,9 @@ from mini_man import sample, train
 T = 5  # history length of the notebooks' fast runs (paper: 20)
 # The recipe of `train.TrainConfig` (lr 3e-3 after a 300-step warm-up, patience that does not act on the popularity
 # plateau), made fast: 4 training negatives instead of 9, patience 2 instead of 5, at most 25 epochs instead of 100.
-# Measured on the sample, seed 0: every model leaves the plateau in both domains within 25 epochs (`single` in B at
-# epochs ~18-22, `gru4rec` in B last, still improving at epoch 25 with test AUC 0.75; `man` at ~4-5).
+# Measured on the sample, seed 0 (`fit_and_test(name, data, tensors)` on `data.prepare(..., max_len=T)`): every model
+# leaves the plateau in both domains within 25 epochs (`single` in B at epochs ~18-22, `gru4rec` in B last, still
+# improving at epoch 25; `man` at ~4-5).
 FAST = train.TrainConfig(epochs=25, batch_size=128, lr=3e-3, warmup_steps=300, n_neg=4, patience=2, seed=0)
 OVERRIDES = dict(n_blocks=1)  # one SASRec block (official code: 2); GRU4Rec has no blocks
 # Notebook 10's toy (`sample.SETTINGS["toy"]`): the fast recipe with a 100-step warm-up (the toy's A has ~45 steps
