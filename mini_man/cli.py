@@ -152,6 +152,9 @@ def build_parser() -> Parser:
     p.add_argument("--warmup", type=_int_at_least(0), default=None, metavar="STEPS",
                    help=f"linear learning-rate warm-up over the first STEPS optimizer steps (default: each model's "
                         f"recipe: {tc.warmup_steps}, sasrec {train.recipe('sasrec')['warmup_steps']})")
+    p.add_argument("--weight-decay", type=float, default=tc.weight_decay, metavar="WD",
+                   help="decoupled weight decay (AdamW) for every model; 0 = plain Adam, the paper's optimizer "
+                        "(default: %(default)s)")
     p.add_argument("--eval-negatives", type=_int_at_least(1), default=PREPARE["n_eval_neg"].default, metavar="N",
                    help="fixed negatives per validation/test instance: each target is ranked among 1 + N candidates "
                         "(default: %(default)s, the paper's; SASRec's papers use 100 with --split loo)")
@@ -229,6 +232,7 @@ def setup(p: Parser, args):
         base = train.TrainConfig(epochs=args.epochs, batch_size=args.batch_size, patience=args.patience,
                                  plateau_margin=args.plateau_margin, patience_scope=args.patience_scope,
                                  select=args.select_by, device=args.device, ddp=args.ddp,
+                                 weight_decay=args.weight_decay,
                                  full_ranking=args.full_ranking)
         given = {k: v for k, v in (("lr", args.lr), ("warmup_steps", args.warmup)) if v is not None}
         tcfgs = {m: replace(base, **{**train.recipe(m), **given}) for m in args.models}

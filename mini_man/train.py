@@ -71,6 +71,10 @@ class TrainConfig:
     lr: float = 3e-3
     warmup_steps: int = 300  # the learning rate rises linearly over the first N optimizer steps (0 = none)
     betas: tuple = (0.9, 0.999)  # Adam's defaults (the official TF code's); SASRec.pytorch uses (0.9, 0.98)
+    # Decoupled weight decay (AdamW, Loshchilov & Hutter 2019): every step multiplies each updated parameter by
+    # (1 - lr * weight_decay), apart from Adam's step. 0 = plain Adam (the paper's optimizer). Not Eq. (18)'s L2
+    # term (`MANConfig.lambda_l2`), which goes through Adam's normalisation and switches ISA and GPA off.
+    weight_decay: float = 0.0
     select: str = "auto"  # validation metric for the best epoch: "gauc", "ndcg@10" or "auto" (`selection_metric`)
     n_neg: int = 9  # K training negatives per positive (official train_num_ngs = 9)
     # Appendix A.5 stops after 2 epochs without improvement, which stops every model on the plateau. Here: patience 5,
@@ -102,6 +106,7 @@ class TrainConfig:
             (self.batch_size >= 1, f"batch size must be >= 1, got {self.batch_size}"),
             (self.lr > 0, f"learning rate must be > 0, got {self.lr}"),
             (self.warmup_steps >= 0, f"warm-up steps must be >= 0, got {self.warmup_steps}"),
+            (self.weight_decay >= 0, f"weight decay must be >= 0, got {self.weight_decay}"),
             (self.select in SELECT, f"select must be one of {SELECT}, got {self.select!r}"),
             (self.n_neg >= 1, f"number of training negatives must be >= 1, got {self.n_neg}"),
             (self.patience >= 0, f"patience must be >= 0, got {self.patience}"),
@@ -335,6 +340,16 @@ def popularity_valid(data: mdata.CrossDomainData, tensors, domain: str, metric: 
     return evaluate(pop, domain, data.domains[domain].valid, tensors[domain]["valid"], chunk)[metric]
 
 
+def make_optimizer(params, tcfg: TrainConfig) -> torch.optim.Optimizer:
+    """Adam with `tcfg`'s learning rate and betas, or AdamW when `tcfg.weight_decay` > 0. Either skips parameters
+    whose gradient is None, so independent updating (Sec. 3.3.2) holds: weight decay too moves only the parameters
+    on the path of the batch's domain."""
+    adam = dict(lr=tcfg.lr, betas=tcfg.betas, fused=True)  # fused: faster on CPU
+    if tcfg.weight_decay:
+        return torch.optim.AdamW(params, weight_decay=tcfg.weight_decay, **adam)
+    return torch.optim.Adam(params, **adam)
+
+
 def warmup(optimizer, steps: int):
     """A scheduler that raises the learning rate linearly from lr / steps to lr over the first `steps` optimizer
     steps (both domains' steps count), then keeps it; None when `steps` is 0. See `TrainConfig.warmup_steps`."""
@@ -374,7 +389,7 @@ def fit(model, data: mdata.CrossDomainData, tensors, tcfg: TrainConfig, log=None
         return res
     if tcfg.ddp and hasattr(model, "sequence_loss"):
         raise ValueError("--ddp trains the MAN family only; train sasrec in one process")
-    optimizer = torch.optim.Adam(model.parameters(), lr=tcfg.lr, betas=tcfg.betas, fused=True)  # fused: faster on CPU
+    optimizer = make_optimizer(model.parameters(), tcfg)
     scheduler = warmup(optimizer, tcfg.warmup_steps)
     ddp, lead = None, True
     if tcfg.ddp:

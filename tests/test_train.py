@@ -162,6 +162,19 @@ def test_warmup_raises_the_learning_rate_linearly_then_holds_it():
     assert train.warmup(opt, 0) is None
 
 
+def test_weight_decay_shrinks_updated_parameters_by_lr_times_decay_and_skips_the_rest():
+    """AdamW's decoupled decay: a parameter with a zero gradient (Adam's step is then 0) is multiplied by
+    (1 - lr * weight_decay); one whose gradient is None (the other domain's) does not move; 0 = plain Adam."""
+    a, b = torch.nn.Parameter(torch.full((3,), 2.0)), torch.nn.Parameter(torch.full((3,), 2.0))
+    opt = train.make_optimizer([a, b], replace(TCFG, lr=0.1, weight_decay=0.5))
+    a.grad = torch.zeros(3)  # b.grad stays None
+    opt.step()
+    assert torch.allclose(a, torch.full((3,), 2.0 * (1 - 0.1 * 0.5))) and torch.equal(b, torch.full((3,), 2.0))
+    assert type(train.make_optimizer([a], TCFG)) is torch.optim.Adam
+    with pytest.raises(ValueError, match="weight decay"):
+        replace(TCFG, weight_decay=-1.0)
+
+
 def test_a_domain_without_training_data_is_skipped_and_reported_as_nan(tiny_data):
     """Sec. 3.3.2 Discussion: without input from a domain, its objective is simply left out."""
     b = tiny_data.domains["B"]
