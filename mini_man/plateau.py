@@ -42,3 +42,22 @@ def relu_regimes(model, mlp, domain: str, hist: torch.Tensor, cand: torch.Tensor
     on = torch.cat([s.reshape(-1, s.shape[-1]) for s in seen]).float().mean(0)  # (H,) share of pairs per unit
     return {"dead": float((on == 0).float().mean()), "always on": float((on == 1).float().mean()),
             "switching": float(((on > 0) & (on < 1)).float().mean())}
+
+
+def plateau_exit(history: list[dict], domain: str, left: float) -> dict:
+    """How a run left the plateau, from its per-epoch curve (`FitResult.history`; "curves" of a `--out` JSON):
+    {"left_at": the first epoch whose validation GAUC is above `left` (None: never), "loss_fall": how much the
+    training loss fell while the domain was still on the plateau, from epoch 2 (epoch 1 fits popularity) to the
+    epoch before it left (0.0 if it left by epoch 2), "best_valid": the best validation GAUC}.
+
+    A fall with a flat validation GAUC is memorisation: the model fits its training pairs without ranking unseen
+    ones better (README "Results": the seeds that do it settle lower once they leave)."""
+    rows = [e for e in history if domain in e["valid"]]
+    if not rows:
+        raise ValueError(f"the curve has no epoch of domain {domain!r}")
+    gauc = [e["valid"][domain]["gauc"] for e in rows]
+    loss = [e["train_loss"][domain] for e in rows]
+    first = next((i for i, g in enumerate(gauc) if g > left), None)
+    end = len(rows) if first is None else first  # epochs 1..end are on the plateau
+    return {"left_at": None if first is None else rows[first]["epoch"],
+            "loss_fall": float(loss[1] - loss[end - 1]) if end >= 2 else 0.0, "best_valid": max(gauc)}

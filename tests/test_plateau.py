@@ -53,3 +53,21 @@ def test_the_recipe_leaves_the_popularity_plateau_on_a_tiny_generated_set(name):
     _, fit, results = fit_and_test(name, data, train.to_device(data, "cpu"), TOY_FIT)
     popularity = reference_scores(data, made.user_groups, made.item_kinds)["popularity"]["A"]["auc"]
     assert results["A"]["auc"] > popularity + 0.15, (results["A"]["auc"], popularity)
+
+
+def _curve(gauc, loss):
+    """A per-epoch curve of domain B, as `FitResult.history` writes it."""
+    return [{"epoch": i + 1, "train_loss": {"B": l}, "valid": {"B": {"gauc": g}}}
+            for i, (g, l) in enumerate(zip(gauc, loss))]
+
+
+def test_plateau_exit_by_hand():
+    # epoch 1 fits popularity; on the plateau (epochs 2-4) the loss falls 0.30 -> 0.27; it leaves at epoch 5
+    c = _curve([0.51, 0.52, 0.52, 0.53, 0.70, 0.75], [0.50, 0.30, 0.28, 0.27, 0.24, 0.22])
+    assert plateau.plateau_exit(c, "B", left=0.55) == {"left_at": 5, "loss_fall": pytest.approx(0.03),
+                                                       "best_valid": 0.75}
+    never = plateau.plateau_exit(c[:4], "B", left=0.55)
+    assert never["left_at"] is None and never["loss_fall"] == pytest.approx(0.03)  # on the plateau to the end
+    assert plateau.plateau_exit(_curve([0.6], [0.5]), "B", left=0.55)["loss_fall"] == 0.0  # left in epoch 1
+    with pytest.raises(ValueError, match="domain 'A'"):
+        plateau.plateau_exit(c, "A", left=0.55)
