@@ -91,6 +91,17 @@ def _lrs(text):
     return lrs
 
 
+def _weight_decays(text):
+    """'0,1' -> [0.0, 1.0]: distinct weight decays >= 0."""
+    try:
+        wds = [float(x) for x in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"weight decays must be numbers separated by commas, got {text!r}") from None
+    if any(not math.isfinite(w) or w < 0 for w in wds) or len(set(wds)) != len(wds):
+        raise argparse.ArgumentTypeError(f"weight decays must be distinct numbers >= 0, got {text!r}")
+    return wds
+
+
 def _seeds(text):
     """An argparse type: comma-separated seeds >= 0, each once."""
     seeds = [_int_at_least(0)(s.strip()) for s in text.split(",")]
@@ -152,9 +163,13 @@ def build_parser() -> Parser:
     p.add_argument("--warmup", type=_int_at_least(0), default=None, metavar="STEPS",
                    help=f"linear learning-rate warm-up over the first STEPS optimizer steps (default: each model's "
                         f"recipe: {tc.warmup_steps}, sasrec {train.recipe('sasrec')['warmup_steps']})")
-    p.add_argument("--weight-decay", type=float, default=tc.weight_decay, metavar="WD",
-                   help="decoupled weight decay (AdamW) for every model; 0 = plain Adam, the paper's optimizer "
-                        "(default: %(default)s)")
+    wd = p.add_mutually_exclusive_group()
+    wd.add_argument("--weight-decay", type=float, default=tc.weight_decay, metavar="WD",
+                    help="decoupled weight decay (AdamW) for every model; 0 = plain Adam, the paper's optimizer "
+                         "(default: %(default)s)")
+    wd.add_argument("--weight-decay-grid", type=_weight_decays, default=None, metavar="WD1,WD2",
+                    help="train each model and seed once per weight decay (times each learning rate of --lr-grid) "
+                         "and keep, per domain, the one with the best validation GAUC")
     p.add_argument("--eval-negatives", type=_int_at_least(1), default=PREPARE["n_eval_neg"].default, metavar="N",
                    help="fixed negatives per validation/test instance: each target is ranked among 1 + N candidates "
                         "(default: %(default)s, the paper's; SASRec's papers use 100 with --split loo)")
@@ -282,7 +297,8 @@ def run_all(args, tcfgs, cfgs, data, ckpt) -> dict[str, list[train.RunResult]]:
             log(f"== {name}, seed {seed} ==")
             try:
                 _, run = train.train_and_test(name, data, replace(tcfg, seed=seed), tensors,
-                                              log=lambda s: log(f"[{name} {seed}] {s}"), lrs=args.lr_grid, **overrides)
+                                              log=lambda s: log(f"[{name} {seed}] {s}"), lrs=args.lr_grid,
+                                              weight_decays=args.weight_decay_grid, **overrides)
             except train.Diverged as e:
                 raise train.Diverged(f"model {name}, seed {seed}: {e}") from None
             runs[name].append(run)
@@ -327,6 +343,7 @@ def table(runs: dict[str, list[train.RunResult]], results: dict, labels: dict[st
     """The paper's Table 2 layout: rows domain x metric, one column per model. HR@10 over `candidates` <= 10
     fixed candidates is always 1 and is left out."""
     names = list(runs)
+    decay = any(wd for rs in runs.values() for r in rs for wd in r.weight_decay.values())  # else no such row
     rows = [["Domain", "Metric", *names]]
     for d in train.DOMAINS:
         label = labels[d]
@@ -338,6 +355,9 @@ def table(runs: dict[str, list[train.RunResult]], results: dict, labels: dict[st
         rows.append([label, "stop epoch", *[_per_seed_cell([r.fit.last_epoch.get(d) for r in runs[n]])
                                             for n in names]])
         rows.append([label, "lr", *[_per_seed_cell([r.lr.get(d) for r in runs[n]]) for n in names]])
+        if decay:
+            rows.append([label, "weight decay", *[_per_seed_cell([r.weight_decay.get(d) for r in runs[n]])
+                                                  for n in names]])
     rows.append(["", "seconds", *[f"{np.mean([r.seconds for r in runs[n]]):.1f}" for n in names]])
     return _aligned(rows)
 
@@ -395,7 +415,7 @@ def report(args, tcfgs, cfgs, data, runs, results) -> dict:
                    "seeds": args.seeds, "split": args.split, "kcore": args.kcore, "max_len": args.max_len,
                    "eval_negatives": args.eval_negatives, "num_groups": args.num_groups,
                    "pool": args.pool or "each model's own (models_config)",
-                   "lr_grid": args.lr_grid, "format": args.format, "warm_targets_only": args.warm_targets_only,
+                   "lr_grid": args.lr_grid, "weight_decay_grid": args.weight_decay_grid, "format": args.format, "warm_targets_only": args.warm_targets_only,
                    "load": None if args.load is None else str(args.load),
                    "threads": torch.get_num_threads(), "processes": distributed.world_size(),
                    "train": {m: {k: v for k, v in asdict(t).items() if k != "seed"} for m, t in tcfgs.items()},
@@ -404,9 +424,10 @@ def report(args, tcfgs, cfgs, data, runs, results) -> dict:
         "data": {d: dd.stats() for d, dd in data.domains.items()},
         "results": results,
         "seconds": {n: float(np.mean([r.seconds for r in rs])) for n, rs in runs.items()},
-        "runs": {n: [{"seed": r.seed, "results": r.results, "lr": r.lr, "best_epoch": r.fit.best_epoch,
+        "runs": {n: [{"seed": r.seed, "results": r.results, "lr": r.lr, "weight_decay": r.weight_decay,
+                      "best_epoch": r.fit.best_epoch,
                       "last_epoch": r.fit.last_epoch, "selected_by": r.fit.metric, "best_valid": r.fit.best_valid,
-                      "curves": {f"{lr:g}": h for lr, h in r.curves.items()}, "seconds": r.seconds}
+                      "curves": {train.setting_label(*key): h for key, h in r.curves.items()}, "seconds": r.seconds}
                      for r in rs] for n, rs in runs.items()},
     })
 

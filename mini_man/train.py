@@ -475,41 +475,50 @@ def test(model, data: mdata.CrossDomainData, tensors, states: dict[str, dict], c
 
 @dataclass
 class RunResult:
-    """One model trained with one seed (and each learning rate of a grid) and tested once."""
+    """One model trained with one seed (and each setting of a grid) and tested once."""
 
     name: str
     seed: int
     results: dict  # {domain: {metric: float}}, NaN where a domain could not be trained
-    fit: FitResult  # per domain: the best epoch, last epoch and best state of the learning rate chosen for it
+    fit: FitResult  # per domain: the best epoch, last epoch and best state of the setting chosen for it
     seconds: float
     lr: dict = field(default_factory=dict)  # {domain: the learning rate chosen on validation}
-    curves: dict = field(default_factory=dict)  # {lr: FitResult.history} for every learning rate tried
+    weight_decay: dict = field(default_factory=dict)  # {domain: the weight decay chosen on validation}
+    curves: dict = field(default_factory=dict)  # {(lr, weight decay): FitResult.history} for every setting tried
 
 
-def choose(fits: dict[float, FitResult]) -> dict[str, float]:
-    """{domain: lr}: per domain, the learning rate whose best validation GAUC is highest (the first on a tie);
-    domains that no run trained are left out."""
+def setting_label(lr: float, weight_decay: float) -> str:
+    """'0.003' for plain Adam, '0.003, weight decay 1' with weight decay: a grid setting in logs and JSON keys."""
+    return f"{lr:g}" if not weight_decay else f"{lr:g}, weight decay {weight_decay:g}"
+
+
+def choose(fits: dict) -> dict:
+    """{domain: key}: per domain, the key of `fits` ({setting: FitResult}) whose best validation GAUC is highest
+    (the first on a tie); domains that no run trained are left out."""
     chosen = {}
     for d in DOMAINS:
-        tried = [(lr, f.best_valid[d]) for lr, f in fits.items() if f.best_epoch[d] is not None]
+        tried = [(key, f.best_valid[d]) for key, f in fits.items() if f.best_epoch[d] is not None]
         if tried:
             chosen[d] = max(tried, key=lambda t: -math.inf if math.isnan(t[1]) else t[1])[0]
     return chosen
 
 
 def train_and_test(name: str, data: mdata.CrossDomainData, tcfg: TrainConfig, tensors=None, log=None,
-                   lrs=None, **overrides) -> tuple[torch.nn.Module, RunResult]:
-    """Build model `name` (seeded with `tcfg.seed`) once per learning rate in `lrs` (default: `tcfg.lr`), fit
-    each, choose per domain the one with the best validation GAUC (`choose`), and test each domain once, with
-    the best state of its chosen run. Validation only decides; the test set is scored once per domain."""
+                   lrs=None, weight_decays=None, **overrides) -> tuple[torch.nn.Module, RunResult]:
+    """Build model `name` (seeded with `tcfg.seed`) once per setting of the grid `lrs` x `weight_decays`
+    (defaults: `tcfg.lr`, `tcfg.weight_decay`), fit each, choose per domain the one with the best validation GAUC
+    (`choose`), and test each domain once, with the best state of its chosen run. Validation only decides; the test
+    set is scored once per domain."""
     start = time.perf_counter()
     tensors = tensors if tensors is not None else to_device(data, tcfg.device)
+    grid = list(itertools.product(lrs or [tcfg.lr], weight_decays or [tcfg.weight_decay]))
     fits = {}
-    for lr in (lrs or [tcfg.lr]):
+    for lr, wd in grid:
         torch.manual_seed(tcfg.seed)
         model = build_model(name, data, tcfg.device, **overrides)
-        fits[lr] = fit(model, data, tensors, replace(tcfg, lr=lr),
-                       log if log is None or lrs is None else (lambda s, lr=lr: log(f"lr {lr:g} {s}")))
+        fits[lr, wd] = fit(model, data, tensors, replace(tcfg, lr=lr, weight_decay=wd),
+                           log if log is None or len(grid) == 1
+                           else (lambda s, label=setting_label(lr, wd): log(f"lr {label}: {s}")))
     chosen = choose(fits)
     first = next(iter(fits.values()))  # for a domain no run trained: its None / NaN entries
     res = FitResult(history=first.history if len(fits) == 1 else [],
@@ -519,7 +528,9 @@ def train_and_test(name: str, data: mdata.CrossDomainData, tcfg: TrainConfig, te
     results = test(model, data, tensors, res.best_state, tcfg.eval_batch_size, tcfg.full_ranking)
     trained = any(p.requires_grad for p in model.parameters())  # `pop` has no learning rate
     return model, RunResult(name, tcfg.seed, results, res, time.perf_counter() - start,
-                            lr=chosen if trained else {}, curves={lr: f.history for lr, f in fits.items()})
+                            lr={d: lr for d, (lr, _) in chosen.items()} if trained else {},
+                            weight_decay={d: wd for d, (_, wd) in chosen.items()} if trained else {},
+                            curves={key: f.history for key, f in fits.items()})
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from test_train import write_tiny
 
 ROOT = Path(__file__).resolve().parent.parent
 OPTIONS = ["--domain-a", "--domain-b", "--models", "--seeds", "--split", "--kcore", "--epochs", "--batch-size",
-           "--patience", "--plateau-margin", "--lr", "--lr-grid", "--warmup", "--weight-decay", "--eval-negatives", "--select-by",
+           "--patience", "--plateau-margin", "--lr", "--lr-grid", "--warmup", "--weight-decay", "--weight-decay-grid", "--eval-negatives", "--select-by",
            "--pool", "--by-history-length", "--max-len", "--num-groups", "--full-ranking", "--device", "--out",
            "--save", "--load", "--format", "--warm-targets-only", "--help"]
 METRICS = {"auc", "gauc", "mrr", "ndcg@10", "hr@10", "hr@10_full", "ndcg@10_full"}
@@ -155,6 +155,30 @@ def test_lr_grid_chooses_per_domain_on_validation_and_baselines_share_the_table(
             assert f"{run['lr'][d]:g}" == max(best, key=best.get)
             assert run["best_valid"][d] == pytest.approx(best[f"{run['lr'][d]:g}"])
     assert r["runs"]["pop"][0]["lr"] == {} and r["runs"]["pop"][0]["best_epoch"] == {"A": 0, "B": 0}
+
+
+def test_weight_decay_grid_chooses_per_domain_on_validation(tiny, tmp_path, capsys):
+    out = tmp_path / "wd.json"
+    code, stdout, stderr = run_cli([*tiny, "--models", "single,pop", "--weight-decay-grid", "0,1", "--epochs", "2",
+                                    "--out", str(out)], capsys)
+    assert code == 0, stderr
+    assert "weight decay" in stdout  # the table shows the chosen weight decay per seed
+    r = json.loads(out.read_text())
+    assert r["config"]["weight_decay_grid"] == [0.0, 1.0]
+    run = r["runs"]["single"][0]
+    assert set(run["curves"]) == {"0.003", "0.003, weight decay 1"}
+    label = {0.0: "0.003", 1.0: "0.003, weight decay 1"}
+    for d in ("A", "B"):  # the chosen weight decay is the one with the best validation GAUC (<= 10 candidates)
+        best = {key: max(h["valid"][d]["gauc"] for h in curve) for key, curve in run["curves"].items()}
+        assert label[run["weight_decay"][d]] == max(best, key=best.get)
+        assert run["best_valid"][d] == pytest.approx(best[label[run["weight_decay"][d]]])
+    assert r["runs"]["pop"][0]["weight_decay"] == {}
+
+
+@pytest.mark.parametrize("grid", ["0,-1", "0,0", "0,x"])
+def test_a_bad_weight_decay_grid_is_a_one_line_error(tiny, capsys, grid):
+    code, _, stderr = run_cli([*tiny, "--models", "single", "--weight-decay-grid", grid], capsys)
+    assert code == 2 and "weight decay" in stderr and "Traceback" not in stderr
 
 
 def test_full_ranking_0_skips_the_full_metrics(tiny, tmp_path, capsys):

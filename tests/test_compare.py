@@ -110,3 +110,21 @@ def test_bad_files_metrics_and_missing_buckets_give_errors_that_name_the_file(tm
     assert "broken.json" in capsys.readouterr().err
     assert compare.main([str(path), "man", "single"]) == 0  # one seed: a mean, no nan interval
     assert "(1 seed: no interval)" in capsys.readouterr().out
+
+
+def graded(valid: dict) -> dict:
+    """A --out JSON of model "man" whose runs carry validation scores: {seed: (A valid, B valid)}; test AUC = 10 x
+    the validation score, so the kept run can be read off the result."""
+    return {"runs": {"man": [{"seed": s, "best_valid": {"A": a, "B": b}, "best_epoch": {"A": 1, "B": 2},
+                              "results": {"A": {"auc": 10 * a}, "B": {"auc": 10 * b}}}
+                             for s, (a, b) in valid.items()]}}
+
+
+def test_grid_keeps_per_seed_and_domain_the_run_with_the_best_validation_score():
+    plain = graded({0: (0.80, 0.60), 1: (0.70, 0.75)})
+    decay = graded({0: (0.78, 0.70), 1: (0.70, float("nan"))})  # seed 1: a tie in A, B not trained
+    g = compare.grid({"0": plain, "1": decay}, "man")
+    assert [r["setting"] for r in g["runs"]["man"]] == [{"A": "0", "B": "1"}, {"A": "0", "B": "0"}]  # tie: first
+    assert compare.per_seed(g, "man", "B", "auc") == pytest.approx({0: 7.0, 1: 7.5})
+    with pytest.raises(ValueError, match="same seeds"):
+        compare.grid({"0": plain, "1": graded({0: (0.8, 0.6)})}, "man")
