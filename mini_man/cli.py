@@ -343,7 +343,7 @@ def table(runs: dict[str, list[train.RunResult]], results: dict, labels: dict[st
     """The paper's Table 2 layout: rows domain x metric, one column per model. HR@10 over `candidates` <= 10
     fixed candidates is always 1 and is left out."""
     names = list(runs)
-    decay = any(wd for rs in runs.values() for r in rs for wd in r.weight_decay.values())  # else no such row
+    decay = any(wd for rs in runs.values() for r in rs for _, wd in r.curves)  # a run tried weight decay: a row
     rows = [["Domain", "Metric", *names]]
     for d in train.DOMAINS:
         label = labels[d]
@@ -415,7 +415,8 @@ def report(args, tcfgs, cfgs, data, runs, results) -> dict:
                    "seeds": args.seeds, "split": args.split, "kcore": args.kcore, "max_len": args.max_len,
                    "eval_negatives": args.eval_negatives, "num_groups": args.num_groups,
                    "pool": args.pool or "each model's own (models_config)",
-                   "lr_grid": args.lr_grid, "weight_decay_grid": args.weight_decay_grid, "format": args.format, "warm_targets_only": args.warm_targets_only,
+                   "lr_grid": args.lr_grid, "weight_decay_grid": args.weight_decay_grid, "format": args.format,
+                   "warm_targets_only": args.warm_targets_only,
                    "load": None if args.load is None else str(args.load),
                    "threads": torch.get_num_threads(), "processes": distributed.world_size(),
                    "train": {m: {k: v for k, v in asdict(t).items() if k != "seed"} for m, t in tcfgs.items()},

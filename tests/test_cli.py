@@ -12,9 +12,9 @@ from test_train import write_tiny
 
 ROOT = Path(__file__).resolve().parent.parent
 OPTIONS = ["--domain-a", "--domain-b", "--models", "--seeds", "--split", "--kcore", "--epochs", "--batch-size",
-           "--patience", "--plateau-margin", "--lr", "--lr-grid", "--warmup", "--weight-decay", "--weight-decay-grid", "--eval-negatives", "--select-by",
-           "--pool", "--by-history-length", "--max-len", "--num-groups", "--full-ranking", "--device", "--out",
-           "--save", "--load", "--format", "--warm-targets-only", "--help"]
+           "--patience", "--plateau-margin", "--lr", "--lr-grid", "--warmup", "--weight-decay", "--weight-decay-grid",
+           "--eval-negatives", "--select-by", "--pool", "--by-history-length", "--max-len", "--num-groups",
+           "--full-ranking", "--device", "--out", "--save", "--load", "--format", "--warm-targets-only", "--help"]
 METRICS = {"auc", "gauc", "mrr", "ndcg@10", "hr@10", "hr@10_full", "ndcg@10_full"}
 
 

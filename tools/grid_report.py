@@ -1,11 +1,16 @@
-"""README "Results", the weight-decay grid: each model trained with weight decay 0 (the recipe) and 1 (AdamW), and
-per seed and domain the run with the better validation GAUC kept (`mini_man.compare.grid`), from the runs of
-`tools/results.sh` (parts 0 and 1: weight decay 0) and `tools/results.sh weight-decay` / `weight-decay-baselines`
-(weight decay 1). Training is deterministic per seed, so this is what `--weight-decay-grid 0,1` prints.
+"""README "Results", the grids: per seed and domain, the run with the better validation GAUC kept
+(`mini_man.compare.grid`) among runs of the same command with different settings. Training is deterministic per
+seed, so this is what the grid options print.
+- The weight-decay grid (`--weight-decay-grid 0,1`): every trained model with weight decay 0 (the recipe:
+  `tools/results.sh` parts 0 and 1) and 1 (AdamW: `tools/results.sh weight-decay` and `weight-decay-baselines`).
+- `gru4rec`'s learning-rate grid (`--lr-grid 1e-3,3e-3,1e-2`): the recipe's 3e-3 (part 0) and 1e-3, 1e-2
+  (`tools/results.sh gru4rec-lr-grid`).
 
-    python tools/weight_decay_grid.py      # prints Markdown tables
+    python tools/grid_report.py      # prints Markdown tables
 """
 from pathlib import Path
+
+import numpy as np
 
 from mini_man import compare
 
@@ -28,6 +33,11 @@ def reports() -> dict[str, dict]:
     return out
 
 
+def _mean_std(values: list) -> str:
+    """'0.787 ± 0.006': mean and sample std over seeds."""
+    return f"{np.mean(values):.3f} ± {np.std(values, ddof=1):.3f}"
+
+
 def main() -> None:
     runs = reports()
     pop = compare.load(RESULTS / "sample_baselines.json")["results"]["pop"]
@@ -36,12 +46,9 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|")
     for model, r in runs.items():
         for d in compare.DOMAINS:
-            cells = []
-            for key in ("0", "1", "grid"):
-                values = list(compare.per_seed(r[key], model, d, "auc").values())
-                mean = sum(values) / len(values)
-                std = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
-                cells.append(f"{mean:.3f} ± {std:.3f}")
+            cells = [_mean_std(list(compare.per_seed(r[key], model, d, "auc").values())) for key in ("0", "1", "grid")]
+            values = list(compare.per_seed(r["grid"], model, d, "auc").values())
+            std = float(np.std(values, ddof=1))
             kept = " ".join(run["setting"][d] for run in r["grid"]["runs"][model])
             above = sum(v > pop[d]["auc"] + MARGIN for v in values)
             print(f"| `{model}` | {d} | {' | '.join(cells)} | {kept} | {above}/{len(values)} | "
@@ -57,6 +64,15 @@ def main() -> None:
         diff = compare.paired(compare.per_seed(runs[model]["grid"], model, "B", "auc"),
                               compare.per_seed(runs[model]["0"], model, "B", "auc"))
         print("- " + compare.line(f"{model}", diff))
+    lr = compare.grid({"0.003": compare.load(RESULTS / "sample_baselines.json"),
+                       "0.001 / 0.01": compare.load(RESULTS / "gru4rec_lr_grid.json")}, "gru4rec")
+    print("\n`gru4rec`, learning-rate grid {1e-3, 3e-3, 1e-2}, test AUC:")
+    for d in compare.DOMAINS:
+        values = list(compare.per_seed(lr, "gru4rec", d, "auc").values())
+        kept = [f"{run['setting'][d]} (epoch {run['best_epoch'][d]})" for run in lr["runs"]["gru4rec"]]
+        print(f"- {d}: " + " ".join(f"{v:.3f}" for v in values) + f"; {_mean_std(values)}; "
+              f"{sum(v > pop[d]['auc'] + MARGIN for v in values)}/{len(values)} above popularity + 0.02; kept: "
+              + ", ".join(kept))
 
 
 if __name__ == "__main__":
