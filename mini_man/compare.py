@@ -103,8 +103,8 @@ def grid(reports: dict[str, dict], model: str) -> dict:
     """What a grid run over the settings of `reports` ({setting label: report of the same command with that
     setting}) keeps for `model`: per seed and domain the run with the best validation score, the first setting on
     a tie (as `train.choose`; training is deterministic per seed, so this equals running the grid). Returns a
-    report {"runs": {model: [{"seed", "results", "setting": {domain: label}, "best_epoch"}]}, "source"} for
-    `per_seed`; raises ValueError when the reports do not hold the same seeds of `model`."""
+    report {"runs": {model: [{"seed", "results", "setting": {domain: label}, "lr": {domain: lr}, "best_epoch"}]},
+    "source"} for `per_seed`; raises ValueError when the reports do not hold the same seeds of `model`."""
     runs = {label: {r["seed"]: r for r in report["runs"].get(model, [])} for label, report in reports.items()}
     seeds = [set(by_seed) for by_seed in runs.values()]
     if not seeds[0] or any(s != seeds[0] for s in seeds):
@@ -112,11 +112,12 @@ def grid(reports: dict[str, dict], model: str) -> dict:
                          + "; ".join(f"{label}: {sorted(s)}" for label, s in zip(runs, seeds)))
     kept = []
     for seed in sorted(seeds[0]):
-        run = {"seed": seed, "results": {}, "setting": {}, "best_epoch": {}}
+        run = {"seed": seed, "results": {}, "setting": {}, "lr": {}, "best_epoch": {}}
         for d in DOMAINS:
             label = max(runs, key=lambda k: _or_minus_inf(runs[k][seed]["best_valid"][d]))  # first on a tie
-            run["results"][d] = runs[label][seed]["results"][d]
-            run["setting"][d], run["best_epoch"][d] = label, runs[label][seed]["best_epoch"][d]
+            best = runs[label][seed]
+            run["results"][d], run["setting"][d] = best["results"][d], label
+            run["lr"][d], run["best_epoch"][d] = best.get("lr", {}).get(d), best["best_epoch"][d]
         kept.append(run)
     return {"runs": {model: kept}, "source": " + ".join(r.get("source", label) for label, r in reports.items())}
 

@@ -126,5 +126,6 @@ def test_grid_keeps_per_seed_and_domain_the_run_with_the_best_validation_score()
     g = compare.grid({"0": plain, "1": decay}, "man")
     assert [r["setting"] for r in g["runs"]["man"]] == [{"A": "0", "B": "1"}, {"A": "0", "B": "0"}]  # tie: first
     assert compare.per_seed(g, "man", "B", "auc") == pytest.approx({0: 7.0, 1: 7.5})
+    assert g["runs"]["man"][0]["lr"] == {"A": None, "B": None}  # these reports carry no learning rate
     with pytest.raises(ValueError, match="same seeds"):
         compare.grid({"0": plain, "1": graded({0: (0.8, 0.6)})}, "man")

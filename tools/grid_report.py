@@ -64,16 +64,19 @@ def main() -> None:
         diff = compare.paired(compare.per_seed(runs[model]["grid"], model, "B", "auc"),
                               compare.per_seed(runs[model]["0"], model, "B", "auc"))
         print("- " + compare.line(f"{model}", diff))
-    lr = compare.grid({"0.003": compare.load(RESULTS / "sample_baselines.json"),
-                       "0.001 / 0.01": compare.load(RESULTS / "gru4rec_lr_grid.json")}, "gru4rec")
+    lr = compare.grid({"3e-3": compare.load(RESULTS / "sample_baselines.json"),
+                       "1e-3 or 1e-2": compare.load(RESULTS / "gru4rec_lr_grid.json")}, "gru4rec")
     print("\n`gru4rec`, learning-rate grid {1e-3, 3e-3, 1e-2}, test AUC:")
     for d in compare.DOMAINS:
         values = list(compare.per_seed(lr, "gru4rec", d, "auc").values())
-        kept = [f"{run['setting'][d]} (epoch {run['best_epoch'][d]})" for run in lr["runs"]["gru4rec"]]
+        kept = [f"{run['lr'][d]:g} (epoch {run['best_epoch'][d]})" for run in lr["runs"]["gru4rec"]]
         print(f"- {d}: " + " ".join(f"{v:.3f}" for v in values) + f"; {_mean_std(values)}; "
               f"{sum(v > pop[d]['auc'] + MARGIN for v in values)}/{len(values)} above popularity + 0.02; kept: "
               + ", ".join(kept))
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except (OSError, ValueError) as e:  # a report not yet made, or not one of `python -m mini_man.train --out`
+        raise SystemExit(f"tools/grid_report.py: {e} (the runs come from tools/results.sh; see this file's docstring)")
