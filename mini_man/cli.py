@@ -7,6 +7,7 @@ rank 0 prints and writes the files.
 """
 import argparse
 import inspect
+import itertools
 import json
 import math
 import os
@@ -99,7 +100,7 @@ def _weight_decays(text):
         raise argparse.ArgumentTypeError(f"weight decays must be numbers separated by commas, got {text!r}") from None
     if any(not math.isfinite(w) or w < 0 for w in wds) or len(set(wds)) != len(wds):
         raise argparse.ArgumentTypeError(f"weight decays must be distinct numbers >= 0, got {text!r}")
-    return wds
+    return [w + 0.0 for w in wds]  # -0 -> 0
 
 
 def _seeds(text):
@@ -169,12 +170,13 @@ def build_parser() -> Parser:
                          "(default: %(default)s)")
     wd.add_argument("--weight-decay-grid", type=_weight_decays, default=None, metavar="WD1,WD2",
                     help="train each model and seed once per weight decay (times each learning rate of --lr-grid) "
-                         "and keep, per domain, the one with the best validation GAUC")
+                         "and keep, per domain, the one with the best validation score (--select-by)")
     p.add_argument("--eval-negatives", type=_int_at_least(1), default=PREPARE["n_eval_neg"].default, metavar="N",
                    help="fixed negatives per validation/test instance: each target is ranked among 1 + N candidates "
                         "(default: %(default)s, the paper's; SASRec's papers use 100 with --split loo)")
     p.add_argument("--select-by", choices=train.SELECT, default=tc.select,
-                   help="validation metric that picks each domain's best epoch (and learning rate, with --lr-grid): "
+                   help="validation metric that picks each domain's best epoch (and setting, with --lr-grid or "
+                        "--weight-decay-grid): "
                         "'auto' = GAUC with <= 10 candidates (the paper's protocol), NDCG@10 with more (SASRec's) "
                         "(default: %(default)s)")
     p.add_argument("--by-history-length", action="store_true",
@@ -247,10 +249,13 @@ def setup(p: Parser, args):
         base = train.TrainConfig(epochs=args.epochs, batch_size=args.batch_size, patience=args.patience,
                                  plateau_margin=args.plateau_margin, patience_scope=args.patience_scope,
                                  select=args.select_by, device=args.device, ddp=args.ddp,
-                                 weight_decay=args.weight_decay,
+                                 weight_decay=args.weight_decay + 0.0,  # + 0.0: -0 -> 0
                                  full_ranking=args.full_ranking)
         given = {k: v for k, v in (("lr", args.lr), ("warmup_steps", args.warmup)) if v is not None}
         tcfgs = {m: replace(base, **{**train.recipe(m), **given}) for m in args.models}
+        for t in tcfgs.values():  # every setting of the grids, checked before the first one trains
+            for lr, wd in itertools.product(args.lr_grid or [t.lr], args.weight_decay_grid or [t.weight_decay]):
+                replace(t, lr=lr, weight_decay=wd)
         cfgs = {m: models.model_config(m, args.max_len, **model_overrides(args, m)) for m in args.models}
         with mdata.warnings_as_lines(log):
             data = mdata.prepare(args.domain_a, args.domain_b, max_len=args.max_len, kcore=args.kcore,
@@ -408,8 +413,9 @@ def protocol(args, metric: str) -> str:
 
 
 def report(args, tcfgs, cfgs, data, runs, results) -> dict:
-    """The --out JSON: config, protocol, data, results, seconds, and per run the learning rate chosen, the best and
-    last epochs per domain and every learning rate's learning curve."""
+    """The --out JSON: config, protocol, data, results, seconds, and per run the learning rate and weight decay chosen,
+    the best and last epochs per domain and the learning curve of every setting tried (keys: `train.setting_label`).
+    With a grid, `config.train` holds each model's base setting; the runs hold what was chosen."""
     return _json_safe({
         "config": {"domain_a": str(args.domain_a), "domain_b": str(args.domain_b), "models": args.models,
                    "seeds": args.seeds, "split": args.split, "kcore": args.kcore, "max_len": args.max_len,

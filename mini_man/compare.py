@@ -107,7 +107,7 @@ def grid(reports: dict[str, dict], model: str) -> dict:
     "source"} for `per_seed`; raises ValueError when the reports do not hold the same seeds of `model`."""
     runs = {label: {r["seed"]: r for r in report["runs"].get(model, [])} for label, report in reports.items()}
     seeds = [set(by_seed) for by_seed in runs.values()]
-    if not seeds[0] or any(s != seeds[0] for s in seeds):
+    if not seeds or not seeds[0] or any(s != seeds[0] for s in seeds):
         raise ValueError(f"the reports must hold the same seeds of {model!r}: "
                          + "; ".join(f"{label}: {sorted(s)}" for label, s in zip(runs, seeds)))
     kept = []

@@ -106,7 +106,11 @@ class TrainConfig:
             (self.batch_size >= 1, f"batch size must be >= 1, got {self.batch_size}"),
             (self.lr > 0, f"learning rate must be > 0, got {self.lr}"),
             (self.warmup_steps >= 0, f"warm-up steps must be >= 0, got {self.warmup_steps}"),
-            (self.weight_decay >= 0, f"weight decay must be >= 0, got {self.weight_decay}"),
+            (math.isfinite(self.weight_decay) and self.weight_decay >= 0,
+             f"weight decay must be a finite number >= 0, got {self.weight_decay}"),
+            (self.lr * self.weight_decay < 1, f"learning rate x weight decay must be < 1 (every step multiplies the "
+                                              f"weights by 1 - lr x weight decay), got {self.lr:g} x "
+                                              f"{self.weight_decay:g}"),
             (self.select in SELECT, f"select must be one of {SELECT}, got {self.select!r}"),
             (self.n_neg >= 1, f"number of training negatives must be >= 1, got {self.n_neg}"),
             (self.patience >= 0, f"patience must be >= 0, got {self.patience}"),
@@ -401,7 +405,7 @@ def fit(model, data: mdata.CrossDomainData, tensors, tcfg: TrainConfig, log=None
     for epoch in range(1, tcfg.epochs + 1):
         start = time.perf_counter()
         loss = train_epoch(model, optimizer, data, tensors, active, tcfg, rng, ddp, scheduler)
-        check_finite(model, loss, epoch, tcfg.lr)
+        check_finite(model, loss, epoch, tcfg)
         for d in active:
             res.last_epoch[d] = epoch
         if lead:
@@ -440,14 +444,15 @@ class Diverged(ValueError):
     """Training produced a non-finite loss or weight; the message names the model, domain, epoch and a remedy."""
 
 
-def check_finite(model, loss: dict[str, float], epoch: int, lr: float) -> None:
+def check_finite(model, loss: dict[str, float], epoch: int, tcfg: TrainConfig) -> None:
     """Raise `Diverged` if an epoch's training loss (per domain) or a weight of `model` is NaN or infinite, so that no
-    metric is ever computed from a diverged model."""
+    metric is ever computed from a diverged model; the remedy names `tcfg`'s learning rate (and weight decay)."""
     bad = [d for d, value in loss.items() if not math.isfinite(value)]
     if bad or not all(torch.isfinite(p).all() for p in model.parameters()):
         what = f"in domain {bad[0]}: training loss {loss[bad[0]]}" if bad else "(a weight is NaN or infinite)"
-        raise Diverged(f"{type(model).__name__} diverged at epoch {epoch} {what}; try a lower learning rate than "
-                       f"{lr:g}")
+        decay = f" or weight decay than {tcfg.weight_decay:g}" if tcfg.weight_decay else ""
+        raise Diverged(f"training diverged at epoch {epoch} {what}; try a lower learning rate than {tcfg.lr:g}"
+                       f"{decay}")
 
 
 def _epoch_line(epoch, epochs, loss, score, metric, improved, seconds) -> str:

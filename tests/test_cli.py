@@ -175,10 +175,14 @@ def test_weight_decay_grid_chooses_per_domain_on_validation(tiny, tmp_path, caps
     assert r["runs"]["pop"][0]["weight_decay"] == {}
 
 
-@pytest.mark.parametrize("grid", ["0,-1", "0,0", "0,x"])
-def test_a_bad_weight_decay_grid_is_a_one_line_error(tiny, capsys, grid):
-    code, _, stderr = run_cli([*tiny, "--models", "single", "--weight-decay-grid", grid], capsys)
-    assert code == 2 and "weight decay" in stderr and "Traceback" not in stderr
+@pytest.mark.parametrize("option", [["--weight-decay-grid", "0,-1"], ["--weight-decay-grid", "0,0"],
+                                    ["--weight-decay-grid", "0,x"], ["--weight-decay", "inf"],
+                                    ["--weight-decay-grid", "0,1000"], ["--lr-grid", "1e-3,1", "--weight-decay", "1"]])
+def test_a_bad_weight_decay_is_a_one_line_error_before_training(tiny, capsys, option):
+    """Negative, repeated, non-numeric, infinite, or so large that lr x weight decay >= 1 (the weights would be
+    zeroed every step): refused before the first setting trains."""
+    code, _, stderr = run_cli([*tiny, "--models", "single", *option], capsys)
+    assert code == 2 and "weight decay" in stderr and "Traceback" not in stderr and "epoch" not in stderr
 
 
 def test_full_ranking_0_skips_the_full_metrics(tiny, tmp_path, capsys):

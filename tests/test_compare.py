@@ -129,3 +129,5 @@ def test_grid_keeps_per_seed_and_domain_the_run_with_the_best_validation_score()
     assert g["runs"]["man"][0]["lr"] == {"A": None, "B": None}  # these reports carry no learning rate
     with pytest.raises(ValueError, match="same seeds"):
         compare.grid({"0": plain, "1": graded({0: (0.8, 0.6)})}, "man")
+    with pytest.raises(ValueError, match="same seeds"):
+        compare.grid({}, "man")

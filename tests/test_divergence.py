@@ -1,5 +1,6 @@
 """Numbers that never mislead: a NaN/inf score has no rank, a diverged run stops with one line (issue 12)."""
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -28,16 +29,19 @@ def test_full_ranks_refuse_non_finite_scores(bad):
         metrics.full_ranks(scores, np.array([3, 7]), np.zeros((2, 2), np.int64))
 
 
-def test_check_finite_names_model_domain_epoch_and_remedy():
+def test_check_finite_names_domain_epoch_and_remedy():
     model = torch.nn.Linear(2, 2)
-    train.check_finite(model, {"A": 0.7, "B": 0.6}, 1, 1e-3)  # finite: nothing happens
-    with pytest.raises(train.Diverged, match=r"Linear diverged at epoch 4 in domain B: training loss nan; try a "
-                                             r"lower learning rate than 0\.5"):
-        train.check_finite(model, {"A": 0.7, "B": math.nan}, 4, 0.5)
+    tcfg = train.TrainConfig(lr=0.5)
+    train.check_finite(model, {"A": 0.7, "B": 0.6}, 1, tcfg)  # finite: nothing happens
+    with pytest.raises(train.Diverged, match=r"^training diverged at epoch 4 in domain B: training loss nan; try a "
+                                             r"lower learning rate than 0\.5$"):
+        train.check_finite(model, {"A": 0.7, "B": math.nan}, 4, tcfg)
+    with pytest.raises(train.Diverged, match=r"lower learning rate than 0\.5 or weight decay than 1$"):
+        train.check_finite(model, {"A": math.inf}, 4, replace(tcfg, weight_decay=1.0))
     with torch.no_grad():
         model.weight[0, 0] = math.inf
     with pytest.raises(train.Diverged, match=r"epoch 2 \(a weight is NaN or infinite\)"):
-        train.check_finite(model, {"A": 0.7}, 2, 0.5)
+        train.check_finite(model, {"A": 0.7}, 2, tcfg)
     assert issubclass(train.Diverged, ValueError)
 
 
@@ -52,5 +56,5 @@ def test_a_diverged_run_ends_with_one_line_and_exit_2(tmp_path, capsys):
     last = err.strip().splitlines()[-1]
     assert exit_.value.code == 2 and "Traceback" not in err
     assert "data A: format amazon2014, users" in err
-    assert last.startswith("python -m mini_man.train: error: model man, seed 0: MAN diverged at epoch 1")
+    assert last.startswith("python -m mini_man.train: error: model man, seed 0: training diverged at epoch 1")
     assert last.endswith("try a lower learning rate than 1e+30")

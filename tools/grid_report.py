@@ -78,5 +78,5 @@ def main() -> None:
 if __name__ == "__main__":
     try:
         main()
-    except (OSError, ValueError) as e:  # a report not yet made, or not one of `python -m mini_man.train --out`
+    except (FileNotFoundError, ValueError) as e:  # a report not yet made, or not one of `mini_man.train --out`
         raise SystemExit(f"tools/grid_report.py: {e} (the runs come from tools/results.sh; see this file's docstring)")
