@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
+from mini_man import selection
+
 DOMAINS = ("A", "B")
 PROTOCOL = ("split", "kcore", "max_len", "eval_negatives", "warm_targets_only")  # config keys two files must share
 
@@ -102,9 +104,10 @@ def by_bucket(first: dict, first_model: str, second: dict, second_model: str, do
 def grid(reports: dict[str, dict], model: str) -> dict:
     """What a grid run over the settings of `reports` ({setting label: report of the same command with that
     setting}) keeps for `model`: per seed and domain the run with the best validation score, the first setting on
-    a tie (as `train.choose`; training is deterministic per seed, so this equals running the grid). Returns a
-    report {"runs": {model: [{"seed", "results", "setting": {domain: label}, "lr": {domain: lr}, "best_epoch"}]},
-    "source"} for `per_seed`; raises ValueError when the reports do not hold the same seeds of `model`."""
+    a tie (`selection.choose`, as the trainer; training is deterministic per seed, so this equals running the grid:
+    tests/test_train.py). Returns a report {"runs": {model: [{"seed", "results", "setting": {domain: label},
+    "lr": {domain: lr}, "best_epoch"}]}, "source"} for `per_seed`; raises ValueError when the reports do not hold
+    the same seeds of `model`."""
     runs = {label: {r["seed"]: r for r in report["runs"].get(model, [])} for label, report in reports.items()}
     seeds = [set(by_seed) for by_seed in runs.values()]
     if not seeds or not seeds[0] or any(s != seeds[0] for s in seeds):
@@ -114,17 +117,12 @@ def grid(reports: dict[str, dict], model: str) -> dict:
     for seed in sorted(seeds[0]):
         run = {"seed": seed, "results": {}, "setting": {}, "lr": {}, "best_epoch": {}}
         for d in DOMAINS:
-            label = max(runs, key=lambda k: _or_minus_inf(runs[k][seed]["best_valid"][d]))  # first on a tie
+            label = selection.choose({k: by_seed[seed]["best_valid"] for k, by_seed in runs.items()}, [d])[d]
             best = runs[label][seed]
             run["results"][d], run["setting"][d] = best["results"][d], label
             run["lr"][d], run["best_epoch"][d] = best.get("lr", {}).get(d), best["best_epoch"][d]
         kept.append(run)
     return {"runs": {model: kept}, "source": " + ".join(r.get("source", label) for label, r in reports.items())}
-
-
-def _or_minus_inf(value) -> float:
-    """A validation score, -inf where it is missing or NaN (a domain that was not trained)."""
-    return -math.inf if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
 
 
 def paired(first: dict[int, float], second: dict[int, float], level: float = 0.95) -> dict:

@@ -36,7 +36,7 @@ import numpy as np
 import torch
 
 from mini_man import data as mdata
-from mini_man import distributed, metrics, models
+from mini_man import distributed, metrics, models, selection
 from mini_man.sasrec import next_items
 
 DOMAINS = ("A", "B")
@@ -497,23 +497,12 @@ def setting_label(lr: float, weight_decay: float) -> str:
     return f"{lr:g}" if not weight_decay else f"{lr:g}, weight decay {weight_decay:g}"
 
 
-def choose(fits: dict) -> dict:
-    """{domain: key}: per domain, the key of `fits` ({setting: FitResult}) whose best validation GAUC is highest
-    (the first on a tie); domains that no run trained are left out."""
-    chosen = {}
-    for d in DOMAINS:
-        tried = [(key, f.best_valid[d]) for key, f in fits.items() if f.best_epoch[d] is not None]
-        if tried:
-            chosen[d] = max(tried, key=lambda t: -math.inf if math.isnan(t[1]) else t[1])[0]
-    return chosen
-
-
 def train_and_test(name: str, data: mdata.CrossDomainData, tcfg: TrainConfig, tensors=None, log=None,
                    lrs=None, weight_decays=None, **overrides) -> tuple[torch.nn.Module, RunResult]:
     """Build model `name` (seeded with `tcfg.seed`) once per setting of the grid `lrs` x `weight_decays`
     (defaults: `tcfg.lr`, `tcfg.weight_decay`), fit each, choose per domain the one with the best validation GAUC
-    (`choose`), and test each domain once, with the best state of its chosen run. Validation only decides; the test
-    set is scored once per domain."""
+    (`selection.choose`), and test each domain once, with the best state of its chosen run. Validation only
+    decides; the test set is scored once per domain."""
     start = time.perf_counter()
     tensors = tensors if tensors is not None else to_device(data, tcfg.device)
     grid = list(itertools.product(lrs or [tcfg.lr], weight_decays or [tcfg.weight_decay]))
@@ -524,7 +513,8 @@ def train_and_test(name: str, data: mdata.CrossDomainData, tcfg: TrainConfig, te
         fits[lr, wd] = fit(model, data, tensors, replace(tcfg, lr=lr, weight_decay=wd),
                            log if log is None or len(grid) == 1
                            else (lambda s, label=setting_label(lr, wd): log(f"lr {label}: {s}")))
-    chosen = choose(fits)
+    chosen = selection.choose({key: {d: f.best_valid[d] for d in DOMAINS if f.best_epoch[d] is not None}
+                               for key, f in fits.items()}, DOMAINS)  # domains no run trained are left out
     first = next(iter(fits.values()))  # for a domain no run trained: its None / NaN entries
     res = FitResult(history=first.history if len(fits) == 1 else [],
                     best_state={d: fits[lr].best_state[d] for d, lr in chosen.items()},

@@ -175,6 +175,20 @@ def test_weight_decay_shrinks_updated_parameters_by_lr_times_decay_and_skips_the
         replace(TCFG, weight_decay=-1.0)
 
 
+def test_a_grid_run_equals_one_run_per_setting_and_keeps_the_better_validation_score(tiny_data):
+    """What `compare.grid` and README's grid tables rely on: training is deterministic per seed, so a grid run's
+    curves are those of separate runs, and per domain it keeps the setting with the better validation score."""
+    tcfg = replace(TCFG, epochs=2)
+    _, grid = train.train_and_test("single", tiny_data, tcfg, weight_decays=[0.0, 1.0])
+    alone = {wd: train.train_and_test("single", tiny_data, replace(tcfg, weight_decay=wd))[1] for wd in (0.0, 1.0)}
+    numbers = lambda curve: [{k: v for k, v in e.items() if k != "seconds"} for e in curve]  # all but the timing
+    for wd, run in alone.items():
+        assert numbers(grid.curves[tcfg.lr, wd]) == numbers(run.curves[tcfg.lr, wd])
+    for d in ("A", "B"):
+        best = max(alone, key=lambda wd: alone[wd].fit.best_valid[d])
+        assert grid.weight_decay[d] == best and grid.results[d] == alone[best].results[d]
+
+
 def test_a_domain_without_training_data_is_skipped_and_reported_as_nan(tiny_data):
     """Sec. 3.3.2 Discussion: without input from a domain, its objective is simply left out."""
     b = tiny_data.domains["B"]
