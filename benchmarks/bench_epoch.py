@@ -9,7 +9,7 @@ size in a temporary folder (seed 0, the defaults below):
 Popularity is flattened (zipf_shift 1000) so that most of each catalogue occurs, and `--kcore 1` keeps every user
 and item, so the sizes above are the sizes trained on. Then
 
-    python -m mini_man.train --models man --epochs 1 --kcore 1 --patience 0 --out ...
+    python -m mini_man.train --models man --epochs 1 --kcore 1 --patience 0 --weight-decay 0 --out ...
 
 runs in a child process (T = 20, D = 20, K = 9, batch 128: the CLI's defaults). Printed: the time of
 `data.prepare` (timed here, in this process), the epoch's seconds from the JSON history (training plus the
@@ -79,8 +79,8 @@ def main() -> None:
 
         out = tmp / "epoch.json"
         cmd = [sys.executable, "-m", "mini_man.train", "--domain-a", str(paths[0]), "--domain-b", str(paths[1]),
-               "--models", "man", "--epochs", "1", "--kcore", "1", "--patience", "0", "--out", str(out),
-               "--full-ranking", args.full_ranking]
+               "--models", "man", "--epochs", "1", "--kcore", "1", "--patience", "0", "--weight-decay", "0",
+               "--out", str(out), "--full-ranking", args.full_ranking]  # one setting: plain Adam
         if args.batch_size:
             cmd += ["--batch-size", str(args.batch_size)]
         cores = sorted(os.sched_getaffinity(0))[:args.cores]

@@ -1,7 +1,8 @@
 """The command line of `python -m mini_man.train`: train MAN and its baselines, print a Table 2 of the paper.
 
-With no arguments it is the main job: `man`, `single` and `shared` on the sample files with seed 0. Results go
-to stdout, one progress line per epoch to stderr. Bad input exits with code 2 and one line on stderr.
+With no arguments it is the main job: `man`, `single`, `shared`, `sasrec` and `pop` on the sample files with seed 0,
+trained with the recipe (`train.TrainConfig`, `train.recipe` and the weight-decay grid `train.WEIGHT_DECAY_GRID`).
+Results go to stdout, one progress line per epoch to stderr. Bad input exits with code 2 and one line on stderr.
 `torchrun --nproc_per_node=N -m mini_man.train --ddp ...` trains data-parallel in N processes (`mini_man.distributed`);
 rank 0 prints and writes the files.
 """
@@ -165,12 +166,14 @@ def build_parser() -> Parser:
                    help=f"linear learning-rate warm-up over the first STEPS optimizer steps (default: each model's "
                         f"recipe: {tc.warmup_steps}, sasrec {train.recipe('sasrec')['warmup_steps']})")
     wd = p.add_mutually_exclusive_group()
-    wd.add_argument("--weight-decay", type=float, default=tc.weight_decay, metavar="WD",
-                    help="decoupled weight decay (AdamW) for every model; 0 = plain Adam, the paper's optimizer "
-                         "(default: %(default)s)")
+    grid = ",".join(f"{wd:g}" for wd in train.WEIGHT_DECAY_GRID)
+    wd.add_argument("--weight-decay", type=float, default=None, metavar="WD",
+                    help="one decoupled weight decay (AdamW) for every model instead of the grid; 0 = plain Adam, "
+                         "the paper's optimizer (each model trained once per seed, not once per setting of the grid)")
     wd.add_argument("--weight-decay-grid", type=_weight_decays, default=None, metavar="WD1,WD2",
                     help="train each model and seed once per weight decay (times each learning rate of --lr-grid) "
-                         "and keep, per domain, the one with the best validation score (--select-by)")
+                         "and keep, per domain, the one with the best validation score (--select-by) "
+                         f"(default: {grid}, the recipe: train.WEIGHT_DECAY_GRID)")
     p.add_argument("--eval-negatives", type=_int_at_least(1), default=PREPARE["n_eval_neg"].default, metavar="N",
                    help="fixed negatives per validation/test instance: each target is ranked among 1 + N candidates "
                         "(default: %(default)s, the paper's; SASRec's papers use 100 with --split loo)")
@@ -249,13 +252,17 @@ def setup(p: Parser, args):
         base = train.TrainConfig(epochs=args.epochs, batch_size=args.batch_size, patience=args.patience,
                                  plateau_margin=args.plateau_margin, patience_scope=args.patience_scope,
                                  select=args.select_by, device=args.device, ddp=args.ddp,
-                                 weight_decay=args.weight_decay + 0.0,  # + 0.0: -0 -> 0
                                  full_ranking=args.full_ranking)
         given = {k: v for k, v in (("lr", args.lr), ("warmup_steps", args.warmup)) if v is not None}
         tcfgs = {m: replace(base, **{**train.recipe(m), **given}) for m in args.models}
         for t in tcfgs.values():  # every setting of the grids, checked before the first one trains
-            for lr, wd in itertools.product(args.lr_grid or [t.lr], args.weight_decay_grid or [t.weight_decay]):
-                replace(t, lr=lr, weight_decay=wd)
+            for lr, wd in itertools.product(args.lr_grid or [t.lr], args.weight_decay_grid):
+                try:
+                    replace(t, lr=lr, weight_decay=wd)
+                except ValueError as e:
+                    tried = ",".join(f"{w:g}" for w in args.weight_decay_grid)
+                    raise ValueError(f"{e} (weight decays tried: {tried}; --weight-decay-grid, or --weight-decay WD "
+                                     f"for one)") from None
         cfgs = {m: models.model_config(m, args.max_len, **model_overrides(args, m)) for m in args.models}
         with mdata.warnings_as_lines(log):
             data = mdata.prepare(args.domain_a, args.domain_b, max_len=args.max_len, kcore=args.kcore,
@@ -445,6 +452,9 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     args.domain_a = args.domain_a or sample_path(SAMPLE_FILES[0])
     args.domain_b = args.domain_b or sample_path(SAMPLE_FILES[1])
+    if args.weight_decay_grid is None:  # the recipe's grid, unless one weight decay is given
+        args.weight_decay_grid = (list(train.WEIGHT_DECAY_GRID) if args.weight_decay is None
+                                  else [args.weight_decay + 0.0])  # + 0.0: -0 -> 0
     check_args(p, args)
     threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     if not args.ddp:

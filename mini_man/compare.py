@@ -106,8 +106,9 @@ def grid(reports: dict[str, dict], model: str) -> dict:
     setting}) keeps for `model`: per seed and domain the run with the best validation score, the first setting on
     a tie (`selection.choose`, as the trainer; training is deterministic per seed, so this equals running the grid:
     tests/test_train.py). Returns a report {"runs": {model: [{"seed", "results", "setting": {domain: label},
-    "lr": {domain: lr}, "best_epoch"}]}, "source"} for `per_seed`; raises ValueError when the reports do not hold
-    the same seeds of `model`."""
+    "lr": {domain: lr}, "best_epoch", "last_epoch", "seconds"}]}, "source"} for `per_seed`, where "seconds" is the
+    sum over the settings (what the grid costs) and absent epochs are None; raises ValueError when the reports do
+    not hold the same seeds of `model`."""
     runs = {label: {r["seed"]: r for r in report["runs"].get(model, [])} for label, report in reports.items()}
     seeds = [set(by_seed) for by_seed in runs.values()]
     if not seeds or not seeds[0] or any(s != seeds[0] for s in seeds):
@@ -115,12 +116,14 @@ def grid(reports: dict[str, dict], model: str) -> dict:
                          + "; ".join(f"{label}: {sorted(s)}" for label, s in zip(runs, seeds)))
     kept = []
     for seed in sorted(seeds[0]):
-        run = {"seed": seed, "results": {}, "setting": {}, "lr": {}, "best_epoch": {}}
+        run = {"seed": seed, "results": {}, "setting": {}, "lr": {}, "best_epoch": {}, "last_epoch": {},
+               "seconds": sum(by_seed[seed].get("seconds", math.nan) for by_seed in runs.values())}
         for d in DOMAINS:
             label = selection.choose({k: by_seed[seed]["best_valid"] for k, by_seed in runs.items()}, [d])[d]
             best = runs[label][seed]
             run["results"][d], run["setting"][d] = best["results"][d], label
             run["lr"][d], run["best_epoch"][d] = best.get("lr", {}).get(d), best["best_epoch"][d]
+            run["last_epoch"][d] = best.get("last_epoch", {}).get(d)
         kept.append(run)
     return {"runs": {model: kept}, "source": " + ".join(r.get("source", label) for label, r in reports.items())}
 

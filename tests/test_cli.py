@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from mini_man import cli
+from mini_man import cli, train
 from test_train import write_tiny
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,11 +127,12 @@ def test_table_and_json_with_two_models_and_two_seeds(tiny, tmp_path, capsys):
             assert set(res) == METRICS | {f"{k}_std" for k in METRICS}
             assert all(0 <= res[k] <= 1 for k in METRICS)
         assert [run["seed"] for run in r["runs"][m]] == [0, 1]
-        run = r["runs"][m][0]
-        assert [len(curve) for curve in run["curves"].values()] == [1]
+        run = r["runs"][m][0]  # the recipe: one run per setting of the weight-decay grid, one epoch each
+        assert {key: len(curve) for key, curve in run["curves"].items()} == {"0.003": 1, "0.003, weight decay 1": 1}
         assert run["last_epoch"] == run["best_epoch"] == {"A": 1, "B": 1}
         assert set(run["lr"]) == {"A", "B"} and run["selected_by"] == "gauc"
     assert "protocol: --split time, 1 + 9 fixed candidates" in stdout
+    assert r["config"]["weight_decay_grid"] == list(train.WEIGHT_DECAY_GRID) == [0.0, 1.0]
     buckets = r["runs"]["single"][0]["results"]["A"]["by_history_length"]
     assert list(buckets) == ["1-2", "3-5", "6-10", "11+"]
     assert sum(b["n"] for b in buckets.values()) == r["data"]["A"]["test"]
@@ -141,7 +142,8 @@ def test_table_and_json_with_two_models_and_two_seeds(tiny, tmp_path, capsys):
 def test_lr_grid_chooses_per_domain_on_validation_and_baselines_share_the_table(tiny, tmp_path, capsys):
     out = tmp_path / "grid.json"
     code, stdout, stderr = run_cli([*tiny, "--models", "single,sasrec,pop", "--lr-grid", "1e-3,1e-2",
-                                    "--eval-negatives", "12", "--split", "loo", "--out", str(out)], capsys)
+                                    "--weight-decay", "0", "--eval-negatives", "12", "--split", "loo",
+                                    "--out", str(out)], capsys)
     assert code == 0, stderr
     assert stdout.splitlines()[0].split() == ["Domain", "Metric", "single", "sasrec", "pop"]
     assert "HR@10 " in stdout  # 13 candidates: sampled HR@10 is informative and shown
@@ -175,9 +177,23 @@ def test_weight_decay_grid_chooses_per_domain_on_validation(tiny, tmp_path, caps
     assert r["runs"]["pop"][0]["weight_decay"] == {}
 
 
+@pytest.mark.parametrize("value", ["0", "-0", "0.5"])
+def test_one_weight_decay_replaces_the_grid(tiny, tmp_path, capsys, value):
+    out = tmp_path / "one.json"
+    code, stdout, stderr = run_cli([*tiny, "--models", "single", "--weight-decay", value, "--out", str(out)], capsys)
+    assert code == 0, stderr
+    r = json.loads(out.read_text())
+    wd = abs(float(value))  # -0 is 0
+    assert r["config"]["weight_decay_grid"] == [wd]
+    run = r["runs"]["single"][0]
+    assert list(run["curves"]) == [train.setting_label(3e-3, wd)] and run["weight_decay"] == {"A": wd, "B": wd}
+    assert ("weight decay" in stdout) == (wd > 0)  # the table's row appears when a run used weight decay
+
+
 @pytest.mark.parametrize("option", [["--weight-decay-grid", "0,-1"], ["--weight-decay-grid", "0,0"],
                                     ["--weight-decay-grid", "0,x"], ["--weight-decay", "inf"],
-                                    ["--weight-decay-grid", "0,1000"], ["--lr-grid", "1e-3,1", "--weight-decay", "1"]])
+                                    ["--weight-decay-grid", "0,1000"], ["--lr-grid", "1e-3,1", "--weight-decay", "1"],
+                                    ["--lr", "1"]])  # lr 1 x the default grid's weight decay 1
 def test_a_bad_weight_decay_is_a_one_line_error_before_training(tiny, capsys, option):
     """Negative, repeated, non-numeric, infinite, or so large that lr x weight decay >= 1 (the weights would be
     zeroed every step): refused before the first setting trains."""

@@ -127,6 +127,11 @@ def test_grid_keeps_per_seed_and_domain_the_run_with_the_best_validation_score()
     assert [r["setting"] for r in g["runs"]["man"]] == [{"A": "0", "B": "1"}, {"A": "0", "B": "0"}]  # tie: first
     assert compare.per_seed(g, "man", "B", "auc") == pytest.approx({0: 7.0, 1: 7.5})
     assert g["runs"]["man"][0]["lr"] == {"A": None, "B": None}  # these reports carry no learning rate
+    assert g["runs"]["man"][0]["last_epoch"] == {"A": None, "B": None} and math.isnan(g["runs"]["man"][0]["seconds"])
+    plain["runs"]["man"][0].update(seconds=2.0, last_epoch={"A": 6, "B": 7})
+    decay["runs"]["man"][0].update(seconds=3.0, last_epoch={"A": 8, "B": 9})
+    kept = compare.grid({"0": plain, "1": decay}, "man")["runs"]["man"][0]
+    assert kept["seconds"] == 5.0 and kept["last_epoch"] == {"A": 6, "B": 9}  # the grid costs both runs
     with pytest.raises(ValueError, match="same seeds"):
         compare.grid({"0": plain, "1": graded({0: (0.8, 0.6)})}, "man")
     with pytest.raises(ValueError, match="same seeds"):

@@ -1,8 +1,11 @@
 """README "Results", the grids: per seed and domain, the run with the better validation GAUC kept
 (`mini_man.compare.grid`) among runs of the same command with different settings. Training is deterministic per
 seed, so this is what the grid options print.
-- The weight-decay grid (`--weight-decay-grid 0,1`): every trained model with weight decay 0 (the recipe:
-  `tools/results.sh` parts 0 and 1) and 1 (AdamW: `tools/results.sh weight-decay` and `weight-decay-baselines`).
+- The weight-decay grid {0, 1} (the recipe; `--weight-decay-grid`): every trained model with weight decay 0 (plain
+  Adam: `tools/results.sh` parts 0 and 1, run before the grid was the recipe) and 1 (AdamW: `tools/results.sh
+  weight-decay` and `weight-decay-baselines`); the same for the premise-off control (part 1 and
+  `control-weight-decay`). The main job (`tools/results.sh main-job`) ran the grid itself: its seed 0 is checked
+  against the combination.
 - `gru4rec`'s learning-rate grid (`--lr-grid 1e-3,3e-3,1e-2`): the recipe's 3e-3 (part 0) and 1e-3, 1e-2
   (`tools/results.sh gru4rec-lr-grid`).
 
@@ -19,18 +22,55 @@ FILES = {  # model: (report with weight decay 0, report with weight decay 1)
     "man": ("sample_man", "man_wd1"), "man-local": ("sample_man", "man_local_wd1"),
     "single": ("sample_baselines", "baselines_wd1"), "shared": ("sample_baselines", "baselines_wd1"),
     "gru4rec": ("sample_baselines", "baselines2_wd1"), "sasrec": ("sample_baselines", "baselines2_wd1")}
+CONTROL = ("control_man", "control_man_wd1")  # `man` with the premise off (B's groups unrelated to A's)
+SAMPLED = {"auc": "AUC", "gauc": "GAUC", "mrr": "MRR", "ndcg@10": "NDCG@10"}  # the *_wd1 runs skipped full ranking
 MARGIN, MAX_STD = 0.02, 0.02  # issue 10's targets: every seed > popularity + 0.02 test AUC, std <= 0.02
 PAIRS = [("man", "single"), ("man", "man-local"), ("man", "sasrec")]
 
 
 def reports() -> dict[str, dict]:
-    """{model: {"0": the recipe's runs, "1": weight decay 1, "grid": the grid's choice}} as `compare` reports."""
+    """{model: {"0": plain Adam, "1": weight decay 1, "grid": the grid's choice (the recipe)}} as `compare` reports."""
     loaded = {name: compare.load(RESULTS / f"{name}.json") for pair in FILES.values() for name in pair}
     out = {}
     for model, (plain, decay) in FILES.items():
         both = {"0": loaded[plain], "1": loaded[decay]}
         out[model] = {**both, "grid": compare.grid(both, model)}
     return out
+
+
+def recipe_table(runs: dict, pop: dict) -> str:
+    """Markdown: the recipe (the grid's choice) per model and domain, sampled test metrics (mean ± std over seeds),
+    per seed the best and last epoch and the weight decay kept, and the seconds a seed costs (both settings)."""
+    lines = ["| model | domain | " + " | ".join(SAMPLED.values()) + " | best epoch | stop epoch | weight decay "
+             "| seconds per seed |", "|---|---|" + "---|" * (len(SAMPLED) + 4)]
+    for model, r in runs.items():
+        kept = r["grid"]["runs"][model]
+        for d in compare.DOMAINS:
+            cells = [_mean_std(list(compare.per_seed(r["grid"], model, d, m).values())) for m in SAMPLED]
+            epochs = [" ".join(str(run[k][d]) for run in kept) for k in ("best_epoch", "last_epoch")]
+            wds = " ".join(run["setting"][d] for run in kept)
+            seconds = f"{np.mean([run['seconds'] for run in kept]):.0f}" if d == "A" else ""
+            lines.append(f"| `{model}` | {d} | {' | '.join(cells)} | {' | '.join(epochs)} | {wds} | {seconds} |")
+    for d in compare.DOMAINS:
+        lines.append(f"| `pop` | {d} | " + " | ".join(f"{pop[d][m]:.3f}" for m in SAMPLED) + " | - | - | - | 0 |")
+    return "\n".join(lines)
+
+
+def main_job_check(runs: dict) -> str:
+    """The main job (a real grid run, seed 0) against seed 0 of the combined runs: the largest difference of a
+    sampled test metric per model, and whether the same weight decay was kept."""
+    job = compare.load(RESULTS / "main_job.json")
+    out = []
+    for model, kept in job["runs"].items():
+        if model not in runs:
+            continue
+        (mine,) = kept
+        combined = next(run for run in runs[model]["grid"]["runs"][model] if run["seed"] == mine["seed"])
+        diff = max(abs(mine["results"][d][m] - combined["results"][d][m]) for d in compare.DOMAINS for m in SAMPLED)
+        same = all(f"{mine['weight_decay'][d]:g}" == combined["setting"][d] for d in compare.DOMAINS)
+        out.append(f"- {model}: largest difference {diff:.1e}; weight decay kept "
+                   f"{'the same' if same else 'DIFFERENT'} ({mine['weight_decay']['A']:g} / {mine['weight_decay']['B']:g})")
+    return "\n".join(out)
 
 
 def _mean_std(values: list) -> str:
@@ -41,7 +81,7 @@ def _mean_std(values: list) -> str:
 def main() -> None:
     runs = reports()
     pop = compare.load(RESULTS / "sample_baselines.json")["results"]["pop"]
-    print("| model | domain | weight decay 0 (recipe) | weight decay 1 | grid {0, 1} | kept per seed | "
+    print("| model | domain | weight decay 0 | weight decay 1 | grid {0, 1} (the recipe) | kept per seed | "
           "seeds > popularity + 0.02 | std <= 0.02 |")
     print("|---|---|---|---|---|---|---|---|")
     for model, r in runs.items():
@@ -53,13 +93,32 @@ def main() -> None:
             above = sum(v > pop[d]["auc"] + MARGIN for v in values)
             print(f"| `{model}` | {d} | {' | '.join(cells)} | {kept} | {above}/{len(values)} | "
                   f"{'yes' if std <= MAX_STD else 'no'} |")
+    print("\nThe recipe (the grid's choice per seed and domain), sampled test metrics, 5 seeds:\n")
+    print(recipe_table(runs, pop))
+    print("\nThe main job (`python -m mini_man.train`, the grid in one command) against seed 0 of the combination:")
+    print(main_job_check(runs))
     print("\nPaired over seeds, test AUC, grid {0, 1} for every model (95% t-intervals):")
     for first, second in PAIRS:
         for d in compare.DOMAINS:
             diff = compare.paired(compare.per_seed(runs[first]["grid"], first, d, "auc"),
                                   compare.per_seed(runs[second]["grid"], second, d, "auc"))
             print("- " + compare.line(f"{d}: {first} − {second}", diff))
-    print("\nGrid minus the recipe (weight decay 0), paired, test AUC in B:")
+    print("\nTransfer on the sample (README \"Transfer\", 2.), the recipe: MAN − man-local in B per bucket of history "
+          "length, and MAN with the premise on and off (`control_man*`), test AUC:")
+    for label, (n, diff) in compare.by_bucket(runs["man"]["grid"], "man", runs["man-local"]["grid"], "man-local",
+                                              "B").items():
+        print("- " + compare.line(f"B, history {label} ({n} targets): man − man-local", diff))
+    control = compare.grid({"0": compare.load(RESULTS / f"{CONTROL[0]}.json"),
+                            "1": compare.load(RESULTS / f"{CONTROL[1]}.json")}, "man")
+    print("\n| `man`, test AUC, 5 seeds | premise on | premise off | on − off, paired, 95% interval |\n|---|---|---|---|")
+    for d in compare.DOMAINS:
+        on, off = (compare.per_seed(r, "man", d, "auc") for r in (runs["man"]["grid"], control))
+        diff = compare.paired(on, off)
+        print(f"| {d} | {_mean_std(list(on.values()))} | {_mean_std(list(off.values()))} | "
+              f"{diff['mean']:+.3f} [{diff['low']:+.3f}, {diff['high']:+.3f}] |")
+    print("(premise off, weight decay kept per seed in B: "
+          + " ".join(run["setting"]["B"] for run in control["runs"]["man"]) + ")")
+    print("\nGrid minus weight decay 0 (the recipe before the grid), paired, test AUC in B:")
     for model in ("man", "man-local"):
         diff = compare.paired(compare.per_seed(runs[model]["grid"], model, "B", "auc"),
                               compare.per_seed(runs[model]["0"], model, "B", "auc"))

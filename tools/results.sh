@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The runs behind README "Results" (JSON and printed tables in docs/results/). Each command trains with the
-# defaults of train.TrainConfig (the recipe) unless it says otherwise. On a 2-core machine the two halves run in
-# parallel, one core each (taskset), which is how the committed files were made; `seconds` in them are 1-thread times.
+# recipe (train.TrainConfig's defaults and the weight-decay grid {0, 1}) unless it says otherwise; the runs made
+# before the grid became the recipe say --weight-decay 0, which reproduces them (plain Adam, as then). On a 2-core
+# machine the two halves run in parallel, one core each (taskset), which is how the committed files were made;
+# `seconds` in them are 1-thread times.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=docs/results
@@ -13,22 +15,22 @@ run() {  # run NAME CORE ARGS...: python -m mini_man.train ARGS --out $out/NAME.
 }
 part() {
   case $1 in
-    0) run sample_baselines 0 --models single,shared,gru4rec,sasrec,pop --seeds 0,1,2,3,4
-       run sasrec_loo100 0 --split loo --eval-negatives 100 --models sasrec,single --seeds 0,1,2 --full-ranking 0
-       run man_pool_last 0 --models man --pool last --seeds 0,1,2 --full-ranking 0 ;;
-    1) run sample_man 1 --models man,man-local --seeds 0,1,2,3,4
-       run control_man 1 --domain-b data/sample/toys_control.csv --models man --seeds 0,1,2,3,4 \
+    0) run sample_baselines 0 --weight-decay 0 --models single,shared,gru4rec,sasrec,pop --seeds 0,1,2,3,4
+       run sasrec_loo100 0 --weight-decay 0 --split loo --eval-negatives 100 --models sasrec,single --seeds 0,1,2 --full-ranking 0
+       run man_pool_last 0 --weight-decay 0 --models man --pool last --seeds 0,1,2 --full-ranking 0 ;;
+    1) run sample_man 1 --weight-decay 0 --models man,man-local --seeds 0,1,2,3,4
+       run control_man 1 --weight-decay 0 --domain-b data/sample/toys_control.csv --models man --seeds 0,1,2,3,4 \
            --full-ranking 0 --by-history-length ;;
     gru4rec-lr)  # the recipe's learning rate is 3e-3; does gru4rec leave B's plateau at another? (seeds 0-2; run
        # before gru4rec read its last hidden state by default, hence --pool mean)
-       run gru4rec_lr1e-3 0 --models gru4rec --pool mean --lr 0.001 --seeds 0,1,2 --full-ranking 0
-       run gru4rec_lr1e-2 0 --models gru4rec --pool mean --lr 0.01 --seeds 0,1,2 --full-ranking 0 ;;
+       run gru4rec_lr1e-3 0 --weight-decay 0 --models gru4rec --pool mean --lr 0.001 --seeds 0,1,2 --full-ranking 0
+       run gru4rec_lr1e-2 0 --weight-decay 0 --models gru4rec --pool mean --lr 0.01 --seeds 0,1,2 --full-ranking 0 ;;
     warmup1000)  # the late leavers in B (man seed 3, man-local seeds 1-3): a warm-up over 1000 steps instead of 300,
        # then for man also with B's patience counted while A improves (--patience-scope both)
-       run man_warmup1000 1 --models man,man-local --warmup 1000 --seeds 0,1,2,3,4 --full-ranking 0
-       run man_warmup1000_both 0 --models man --warmup 1000 --patience-scope both --seeds 0,1,2,3,4 --full-ranking 0 ;;
+       run man_warmup1000 1 --weight-decay 0 --models man,man-local --warmup 1000 --seeds 0,1,2,3,4 --full-ranking 0
+       run man_warmup1000_both 0 --weight-decay 0 --models man --warmup 1000 --patience-scope both --seeds 0,1,2,3,4 --full-ranking 0 ;;
     gru4rec-lr-grid)  # gru4rec's B at the other two learning rates of a grid {1e-3, 3e-3, 1e-2} (3e-3: part 0)
-       run gru4rec_lr_grid 1 --models gru4rec --lr-grid 1e-3,1e-2 --seeds 0,1,2,3,4 --full-ranking 0 ;;
+       run gru4rec_lr_grid 1 --weight-decay 0 --models gru4rec --lr-grid 1e-3,1e-2 --seeds 0,1,2,3,4 --full-ranking 0 ;;
     weight-decay)  # B's low landers (runs that memorise on the plateau): decoupled weight decay 1.0 (AdamW) instead of
        # none, man and man-local in parallel, one core each
        run man_wd1 0 --models man --weight-decay 1.0 --seeds 0,1,2,3,4 --full-ranking 0 &
@@ -44,11 +46,15 @@ part() {
        # the same run of man-local (core 1) was stopped in seed 5 for time (its weight-decay-1 run, stuck on A's
        # plateau, took 5-20 s per epoch)
        run man_wd_grid_seeds5-9 0 --models man --weight-decay-grid 0,1 --seeds 5,6,7,8,9 --full-ranking 0 ;;
-    main-job)  # README's main job, timed: the default models and seed, one thread
+    main-job)  # README's main job, timed: the default models, seed and recipe (the weight-decay grid), one thread
        run main_job 0 ;;
+    control-weight-decay)  # the premise-off control's other half of the weight-decay grid (weight decay 1; part 1 ran
+       # weight decay 0): tools/grid_report.py combines the two
+       run control_man_wd1 1 --weight-decay 1 --domain-b data/sample/toys_control.csv --models man --seeds 0,1,2,3,4 \
+           --full-ranking 0 --by-history-length ;;
     sparse|sparse-control|sparse-both|sparse-both-rest)  # the sparse setting (datasheet): generated on demand, read with a 2-core
        python -m mini_man.sample --setting sparse
-       local sp=(--domain-a data/sparse/video_games.csv --kcore 2 --seeds 0,1,2,3,4 --full-ranking 0 --by-history-length)
+       local sp=(--weight-decay 0 --domain-a data/sparse/video_games.csv --kcore 2 --seeds 0,1,2,3,4 --full-ranking 0 --by-history-length)
        if [ "$1" = sparse ]; then
          run sparse_man 1 "${sp[@]}" --domain-b data/sparse/toys.csv --models man,man-local
          run sparse_baselines 1 "${sp[@]}" --domain-b data/sparse/toys.csv --models single,sasrec,pop
@@ -66,7 +72,7 @@ part() {
     *) echo "tools/results.sh: unknown part '$1'" >&2; exit 2 ;;
   esac
 }
-# tools/results.sh [0|1|gru4rec-lr|warmup1000|gru4rec-lr-grid|weight-decay|weight-decay-baselines|weight-decay-grid-new-seeds|main-job|sparse|sparse-control|sparse-both|sparse-both-rest]
+# tools/results.sh [0|1|gru4rec-lr|warmup1000|gru4rec-lr-grid|weight-decay|weight-decay-baselines|weight-decay-grid-new-seeds|main-job|control-weight-decay|sparse|sparse-control|sparse-both|sparse-both-rest]
 # (do not edit this file while it runs: bash reads it as it goes): one part; no argument: parts 0 and 1 in parallel.
 if [ $# -eq 1 ]; then
   part "$1"
