@@ -68,8 +68,9 @@ def main_job_check(runs: dict) -> str:
         combined = next(run for run in runs[model]["grid"]["runs"][model] if run["seed"] == mine["seed"])
         diff = max(abs(mine["results"][d][m] - combined["results"][d][m]) for d in compare.DOMAINS for m in SAMPLED)
         same = all(f"{mine['weight_decay'][d]:g}" == combined["setting"][d] for d in compare.DOMAINS)
-        out.append(f"- {model}: largest difference {diff:.1e}; weight decay kept "
-                   f"{'the same' if same else 'DIFFERENT'} ({mine['weight_decay']['A']:g} / {mine['weight_decay']['B']:g})")
+        wds = " / ".join(f"{mine['weight_decay'][d]:g}" for d in compare.DOMAINS)
+        out.append(f"- {model}: largest difference {diff:.1e}; weight decay kept {'the same' if same else 'DIFFERENT'} "
+                   f"({wds})")
     return "\n".join(out)
 
 
@@ -103,14 +104,15 @@ def main() -> None:
             diff = compare.paired(compare.per_seed(runs[first]["grid"], first, d, "auc"),
                                   compare.per_seed(runs[second]["grid"], second, d, "auc"))
             print("- " + compare.line(f"{d}: {first} − {second}", diff))
-    print("\nTransfer on the sample (README \"Transfer\", 2.), the recipe: MAN − man-local in B per bucket of history "
-          "length, and MAN with the premise on and off (`control_man*`), test AUC:")
+    print("\nTransfer on the sample (README \"Transfer\", 2.), the recipe: MAN − man-local in B per bucket of "
+          "history length, and MAN with the premise on and off (`control_man*`), test AUC:")
     for label, (n, diff) in compare.by_bucket(runs["man"]["grid"], "man", runs["man-local"]["grid"], "man-local",
                                               "B").items():
         print("- " + compare.line(f"B, history {label} ({n} targets): man − man-local", diff))
     control = compare.grid({"0": compare.load(RESULTS / f"{CONTROL[0]}.json"),
                             "1": compare.load(RESULTS / f"{CONTROL[1]}.json")}, "man")
-    print("\n| `man`, test AUC, 5 seeds | premise on | premise off | on − off, paired, 95% interval |\n|---|---|---|---|")
+    print("\n| `man`, test AUC, 5 seeds | premise on | premise off | on − off, paired, 95% interval |")
+    print("|---|---|---|---|")
     for d in compare.DOMAINS:
         on, off = (compare.per_seed(r, "man", d, "auc") for r in (runs["man"]["grid"], control))
         diff = compare.paired(on, off)
