@@ -88,8 +88,9 @@ def _models(text):
 def _lrs(text):
     """An argparse type: comma-separated learning rates > 0, each once."""
     lrs = [_positive_float(x.strip()) for x in text.split(",")]
-    if len(set(lrs)) != len(lrs):
-        raise argparse.ArgumentTypeError(f"a learning rate is listed twice in {text!r}")
+    if len({f"{lr:g}" for lr in lrs}) != len(lrs):  # as labelled in logs and JSON (`train.setting_label`)
+        raise argparse.ArgumentTypeError(f"a learning rate is listed twice in {text!r} (values must differ in their "
+                                          "first 6 significant digits)")
     return lrs
 
 
@@ -99,8 +100,9 @@ def _weight_decays(text):
         wds = [float(x) for x in text.split(",")]
     except ValueError:
         raise argparse.ArgumentTypeError(f"weight decays must be numbers separated by commas, got {text!r}") from None
-    if any(not math.isfinite(w) or w < 0 for w in wds) or len(set(wds)) != len(wds):
-        raise argparse.ArgumentTypeError(f"weight decays must be distinct numbers >= 0, got {text!r}")
+    if any(not math.isfinite(w) or w < 0 for w in wds) or len({f"{w:g}" for w in wds}) != len(wds):
+        raise argparse.ArgumentTypeError(f"weight decays must be distinct numbers >= 0 (differing in their first 6 "
+                                         f"significant digits), got {text!r}")
     return [w + 0.0 for w in wds]  # -0 -> 0
 
 
@@ -118,7 +120,8 @@ def build_parser() -> Parser:
     p = Parser(prog="python -m mini_man.train", description=(
         "Train MAN and its baselines on two domains and print a table like the paper's Table 2 (rows: domain x "
         "metric; columns: models). Sampled metrics rank the target among 1 + 9 fixed negatives; '(full)' metrics "
-        "rank it among all items of its domain. Each domain is tested with its best epoch on validation GAUC."))
+        "rank it among all items of its domain. Each domain is tested with its best epoch on validation "
+        "(--select-by)."))
     p.add_argument("--domain-a", type=Path, default=None, metavar="PATH",
                    help="rating file of domain A, in a format of --format "
                         f"(default: data/sample/{SAMPLE_FILES[0]})")
@@ -161,7 +164,7 @@ def build_parser() -> Parser:
                          f"sasrec {train.recipe('sasrec')['lr']:g})")
     lr.add_argument("--lr-grid", type=_lrs, default=None, metavar="LR1,LR2",
                     help="train each model and seed once per learning rate and keep, per domain, the one with the "
-                         "best validation GAUC (the test set is scored once, with the chosen run)")
+                         "best validation score (--select-by; the test set is scored once, with the chosen run)")
     p.add_argument("--warmup", type=_int_at_least(0), default=None, metavar="STEPS",
                    help=f"linear learning-rate warm-up over the first STEPS optimizer steps (default: each model's "
                         f"recipe: {tc.warmup_steps}, sasrec {train.recipe('sasrec')['warmup_steps']})")
@@ -169,7 +172,7 @@ def build_parser() -> Parser:
     grid = ",".join(f"{wd:g}" for wd in train.WEIGHT_DECAY_GRID)
     wd.add_argument("--weight-decay", type=float, default=None, metavar="WD",
                     help="one decoupled weight decay (AdamW) for every model instead of the grid; 0 = plain Adam, "
-                         "the paper's optimizer (each model trained once per seed, not once per setting of the grid)")
+                         "the paper's optimizer (one run per seed and learning rate, not one per weight decay)")
     wd.add_argument("--weight-decay-grid", type=_weight_decays, default=None, metavar="WD1,WD2",
                     help="train each model and seed once per weight decay (times each learning rate of --lr-grid) "
                          "and keep, per domain, the one with the best validation score (--select-by) "
@@ -230,6 +233,10 @@ def check_args(p: Parser, args) -> None:
             p.error(f"--{flag} needs exactly one model (--models) and one seed (--seeds)")
     if args.save and args.load:
         p.error("--save and --load cannot be combined")
+    training = [flag for flag, value in (("--lr-grid", args.lr_grid), ("--weight-decay", args.weight_decay),
+                                         ("--weight-decay-grid", args.weight_decay_grid)) if value is not None]
+    if args.load and training:
+        p.error(f"--load only tests a checkpoint: drop {', '.join(training)} (they choose how to train)")
     for flag in ("out", "save"):
         path = getattr(args, flag)
         if path is not None and not path.resolve().parent.is_dir():
@@ -256,13 +263,15 @@ def setup(p: Parser, args):
         given = {k: v for k, v in (("lr", args.lr), ("warmup_steps", args.warmup)) if v is not None}
         tcfgs = {m: replace(base, **{**train.recipe(m), **given}) for m in args.models}
         for t in tcfgs.values():  # every setting of the grids, checked before the first one trains
-            for lr, wd in itertools.product(args.lr_grid or [t.lr], args.weight_decay_grid):
+            for lr, wd in itertools.product(args.lr_grid or [t.lr], args.weight_decay_grid or [t.weight_decay]):
                 try:
                     replace(t, lr=lr, weight_decay=wd)
                 except ValueError as e:
+                    if args.weight_decay is not None:  # one value, given by the user: the message names it
+                        raise
                     tried = ",".join(f"{w:g}" for w in args.weight_decay_grid)
-                    raise ValueError(f"{e} (weight decays tried: {tried}; --weight-decay-grid, or --weight-decay WD "
-                                     f"for one)") from None
+                    raise ValueError(f"{e} (the weight-decay grid {tried}, --weight-decay-grid; --weight-decay WD "
+                                     f"trains with one value)") from None
         cfgs = {m: models.model_config(m, args.max_len, **model_overrides(args, m)) for m in args.models}
         with mdata.warnings_as_lines(log):
             data = mdata.prepare(args.domain_a, args.domain_b, max_len=args.max_len, kcore=args.kcore,
@@ -422,7 +431,8 @@ def protocol(args, metric: str) -> str:
 def report(args, tcfgs, cfgs, data, runs, results) -> dict:
     """The --out JSON: config, protocol, data, results, seconds, and per run the learning rate and weight decay chosen,
     the best and last epochs per domain and the learning curve of every setting tried (keys: `train.setting_label`).
-    With a grid, `config.train` holds each model's base setting; the runs hold what was chosen."""
+    `config.train` holds each model's base setting (with --lr-grid, its lr is not what was tried); the weight decays
+    tried are `config.weight_decay_grid` (null with --load: nothing is trained); the runs hold what was chosen."""
     return _json_safe({
         "config": {"domain_a": str(args.domain_a), "domain_b": str(args.domain_b), "models": args.models,
                    "seeds": args.seeds, "split": args.split, "kcore": args.kcore, "max_len": args.max_len,
@@ -432,7 +442,9 @@ def report(args, tcfgs, cfgs, data, runs, results) -> dict:
                    "warm_targets_only": args.warm_targets_only,
                    "load": None if args.load is None else str(args.load),
                    "threads": torch.get_num_threads(), "processes": distributed.world_size(),
-                   "train": {m: {k: v for k, v in asdict(t).items() if k != "seed"} for m, t in tcfgs.items()},
+                   # without weight_decay: the grid above holds it (each run, what was chosen)
+                   "train": {m: {k: v for k, v in asdict(t).items() if k not in ("seed", "weight_decay")}
+                             for m, t in tcfgs.items()},
                    "models_config": {m: None if c is None else asdict(c) for m, c in cfgs.items()}},
         "protocol": protocol(args, train.selection_metric(next(iter(tcfgs.values())), data)),
         "data": {d: dd.stats() for d, dd in data.domains.items()},
@@ -452,10 +464,10 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     args.domain_a = args.domain_a or sample_path(SAMPLE_FILES[0])
     args.domain_b = args.domain_b or sample_path(SAMPLE_FILES[1])
-    if args.weight_decay_grid is None:  # the recipe's grid, unless one weight decay is given
+    check_args(p, args)
+    if args.weight_decay_grid is None and not args.load:  # the recipe's grid, unless one weight decay is given
         args.weight_decay_grid = (list(train.WEIGHT_DECAY_GRID) if args.weight_decay is None
                                   else [args.weight_decay + 0.0])  # + 0.0: -0 -> 0
-    check_args(p, args)
     threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     if not args.ddp:
         torch.set_num_threads(threads)

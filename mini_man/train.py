@@ -511,9 +511,10 @@ def setting_label(lr: float, weight_decay: float) -> str:
 def train_and_test(name: str, data: mdata.CrossDomainData, tcfg: TrainConfig, tensors=None, log=None,
                    lrs=None, weight_decays=None, **overrides) -> tuple[torch.nn.Module, RunResult]:
     """Build model `name` (seeded with `tcfg.seed`) once per setting of the grid `lrs` x `weight_decays`
-    (defaults: `tcfg.lr`, `tcfg.weight_decay`), fit each, choose per domain the one with the best validation GAUC
-    (`selection.choose`), and test each domain once, with the best state of its chosen run. Validation only
-    decides; the test set is scored once per domain."""
+    (defaults: `tcfg.lr`, `tcfg.weight_decay`), fit each, choose per domain the one with the best validation score
+    (`selection_metric`, `selection.choose`), and test each domain once, with the best state of its chosen run.
+    Validation only decides; the test set is scored once per domain. A model without trainable parameters (`pop`)
+    is fitted once, with the first setting."""
     start = time.perf_counter()
     tensors = tensors if tensors is not None else to_device(data, tcfg.device)
     grid = list(itertools.product(lrs or [tcfg.lr], weight_decays or [tcfg.weight_decay]))
@@ -524,6 +525,8 @@ def train_and_test(name: str, data: mdata.CrossDomainData, tcfg: TrainConfig, te
         fits[lr, wd] = fit(model, data, tensors, replace(tcfg, lr=lr, weight_decay=wd),
                            log if log is None or len(grid) == 1
                            else (lambda s, label=setting_label(lr, wd): log(f"lr {label}: {s}")))
+        if not any(p.requires_grad for p in model.parameters()):  # `pop`: no setting changes anything
+            break
     chosen = selection.choose({key: {d: f.best_valid[d] for d in DOMAINS if f.best_epoch[d] is not None}
                                for key, f in fits.items()}, DOMAINS)  # domains no run trained are left out
     first = next(iter(fits.values()))  # for a domain no run trained: its None / NaN entries

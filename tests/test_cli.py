@@ -175,6 +175,7 @@ def test_weight_decay_grid_chooses_per_domain_on_validation(tiny, tmp_path, caps
         assert label[run["weight_decay"][d]] == max(best, key=best.get)
         assert run["best_valid"][d] == pytest.approx(best[label[run["weight_decay"][d]]])
     assert r["runs"]["pop"][0]["weight_decay"] == {}
+    assert list(r["runs"]["pop"][0]["curves"]) == ["0.003"]  # nothing to train: fitted once
 
 
 @pytest.mark.parametrize("value", ["0", "-0", "0.5"])
@@ -184,7 +185,7 @@ def test_one_weight_decay_replaces_the_grid(tiny, tmp_path, capsys, value):
     assert code == 0, stderr
     r = json.loads(out.read_text())
     wd = abs(float(value))  # -0 is 0
-    assert r["config"]["weight_decay_grid"] == [wd]
+    assert r["config"]["weight_decay_grid"] == [wd] and "weight_decay" not in r["config"]["train"]["single"]
     run = r["runs"]["single"][0]
     assert list(run["curves"]) == [train.setting_label(3e-3, wd)] and run["weight_decay"] == {"A": wd, "B": wd}
     assert ("weight decay" in stdout) == (wd > 0)  # the table's row appears when a run used weight decay
@@ -193,7 +194,8 @@ def test_one_weight_decay_replaces_the_grid(tiny, tmp_path, capsys, value):
 @pytest.mark.parametrize("option", [["--weight-decay-grid", "0,-1"], ["--weight-decay-grid", "0,0"],
                                     ["--weight-decay-grid", "0,x"], ["--weight-decay", "inf"],
                                     ["--weight-decay-grid", "0,1000"], ["--lr-grid", "1e-3,1", "--weight-decay", "1"],
-                                    ["--lr", "1"]])  # lr 1 x the default grid's weight decay 1
+                                    ["--lr", "1"],  # lr 1 x the default grid's weight decay 1
+                                    ["--weight-decay-grid", "0.1,0.1000001"]])  # one label, "0.1", for both
 def test_a_bad_weight_decay_is_a_one_line_error_before_training(tiny, capsys, option):
     """Negative, repeated, non-numeric, infinite, or so large that lr x weight decay >= 1 (the weights would be
     zeroed every step): refused before the first setting trains."""
@@ -224,7 +226,16 @@ def test_checkpoint_round_trip_gives_identical_scores(tiny, saved, tmp_path, cap
     ckpt, trained = saved
     out = tmp_path / "loaded.json"
     assert run_cli([*tiny, "--models", "single", "--load", str(ckpt), "--out", str(out)], capsys)[0] == 0
-    assert json.loads(out.read_text())["results"] == trained["results"]
+    loaded = json.loads(out.read_text())
+    assert loaded["results"] == trained["results"]
+    assert trained["config"]["weight_decay_grid"] == [0.0, 1.0] and loaded["config"]["weight_decay_grid"] is None
+
+
+@pytest.mark.parametrize("option", [["--weight-decay", "1"], ["--weight-decay-grid", "0,1"],
+                                    ["--lr-grid", "1e-3,3e-3"]])
+def test_load_refuses_options_that_choose_how_to_train(tiny, saved, capsys, option):
+    code, _, err = run_cli([*tiny, "--models", "single", "--load", str(saved[0]), *option], capsys)
+    assert_one_line_error(code, err, "--load", f"drop {option[0]} (")
 
 
 @pytest.mark.parametrize("change, words", [
