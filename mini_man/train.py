@@ -162,7 +162,7 @@ def recipe(name: str) -> dict:
 # better validation score is kept (`train_and_test`'s grid, `selection.choose`); each domain is tested once. Weight
 # decay stops runs that memorise training pairs while on the popularity plateau and later settle lower (`man` in B:
 # std .044 without, .006 with the grid), but it holds `single`, `shared` and `gru4rec` on the plateau: the grid keeps
-# what works for each run, by validation only (notebook 08a, "After the plateau"). Each model trains twice: 2-5.5x
+# what works for each run, by validation only (notebook 08a, "After the plateau"). Each model trains twice: 1.7-5.5x
 # the time of one run (README "Results").
 WEIGHT_DECAY_GRID = (0.0, 1.0)
 
