@@ -49,7 +49,8 @@ def test_check_finite_names_domain_epoch_and_remedy():
 def test_a_diverged_run_ends_with_one_line_and_exit_2(tmp_path, capsys):
     a, b = write_tiny(tmp_path)
     argv = ["--domain-a", str(a), "--domain-b", str(b), "--kcore", "3", "--max-len", "8", "--epochs", "2",
-            "--batch-size", "4096", "--models", "man", "--lr", "1e30", "--full-ranking", "0"]
+            "--batch-size", "4096", "--models", "man", "--lr", "1e30", "--weight-decay", "0",
+            "--full-ranking", "0"]  # plain Adam: lr 1e30 x the default grid's weight decay 1 is refused up front
     with pytest.raises(SystemExit) as exit_:
         cli.main(argv)
     err = capsys.readouterr().err

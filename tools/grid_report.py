@@ -8,6 +8,9 @@ seed, so this is what the grid options print.
   against the combination.
 - `gru4rec`'s learning-rate grid (`--lr-grid 1e-3,3e-3,1e-2`): the recipe's 3e-3 (part 0) and 1e-3, 1e-2
   (`tools/results.sh gru4rec-lr-grid`).
+- `man-local` with the recipe on seeds 5-9 (`tools/results.sh man-local-new-seeds`).
+- The sparse setting, `man` and `man-local`: plain Adam (`tools/results.sh sparse`) and weight decay 1
+  (`tools/results.sh sparse-weight-decay`).
 
     python tools/grid_report.py      # prints Markdown tables
 """
@@ -26,6 +29,7 @@ CONTROL = ("control_man", "control_man_wd1")  # `man` with the premise off (B's 
 SAMPLED = {"auc": "AUC", "gauc": "GAUC", "mrr": "MRR", "ndcg@10": "NDCG@10"}  # the *_wd1 runs skipped full ranking
 MARGIN, MAX_STD = 0.02, 0.02  # issue 10's targets: every seed > popularity + 0.02 test AUC, std <= 0.02
 PAIRS = [("man", "single"), ("man", "man-local"), ("man", "sasrec")]
+NEW_SEEDS = (5, 6, 7, 8, 9)  # `man-local`'s check on seeds the choice of weight decay never saw, one file per seed
 
 
 def reports() -> dict[str, dict]:
@@ -134,6 +138,24 @@ def main() -> None:
         print(f"- {d}: " + " ".join(f"{v:.3f}" for v in values) + f"; {_mean_std(values)}; "
               f"{sum(v > pop[d]['auc'] + MARGIN for v in values)}/{len(values)} above popularity + 0.02; kept: "
               + ", ".join(kept))
+    new = [run for seed in NEW_SEEDS
+           for run in compare.load(RESULTS / f"man_local_seed{seed}.json")["runs"]["man-local"]]
+    print("\n`man-local` with the recipe on seeds 5-9 (never used to choose weight decay 1), test AUC:")
+    for d in compare.DOMAINS:
+        values = [run["results"][d]["auc"] for run in new]
+        print(f"- {d}: " + " ".join(f"{v:.3f}" for v in values) + f"; {_mean_std(values)}; "
+              f"{sum(v > pop[d]['auc'] + MARGIN for v in values)}/{len(values)} above popularity + 0.02; weight decay "
+              "kept: " + " ".join(f"{run['weight_decay'][d]:g}" for run in new))
+    sparse = {"0": compare.load(RESULTS / "sparse_man.json"), "1": compare.load(RESULTS / "sparse_man_wd1.json")}
+    kept = {m: compare.grid(sparse, m) for m in ("man", "man-local")}
+    print("\nThe sparse setting, `man` and `man-local` with the recipe's grid (plain Adam: `sparse_man`; weight decay "
+          "1: `sparse_man_wd1`), test AUC in B:")
+    for m, r in kept.items():
+        values = list(compare.per_seed(r, m, "B", "auc").values())
+        print(f"- {m}: {_mean_std(values)}; kept: " + " ".join(run["setting"]["B"] for run in r["runs"][m])
+              + "; plain Adam: " + _mean_std(list(compare.per_seed(sparse["0"], m, "B", "auc").values())))
+    for label, (n, diff) in compare.by_bucket(kept["man"], "man", kept["man-local"], "man-local", "B").items():
+        print("- " + compare.line(f"B, history {label} ({n} targets): man − man-local", diff))
 
 
 if __name__ == "__main__":
