@@ -9,8 +9,8 @@ seed, so this is what the grid options print.
 - `gru4rec`'s learning-rate grid (`--lr-grid 1e-3,3e-3,1e-2`): the recipe's 3e-3 (part 0) and 1e-3, 1e-2
   (`tools/results.sh gru4rec-lr-grid`).
 - `man-local` with the recipe on seeds 5-9 (`tools/results.sh man-local-new-seeds`).
-- The sparse setting, `man` and `man-local`: plain Adam (`tools/results.sh sparse`) and weight decay 1
-  (`tools/results.sh sparse-weight-decay`).
+- The sparse setting: plain Adam (`tools/results.sh sparse`) and weight decay 1 (`tools/results.sh
+  sparse-weight-decay`, `sparse-weight-decay-rest`; the premise-off control was not run with it).
 
     python tools/grid_report.py      # prints Markdown tables
 """
@@ -156,6 +156,17 @@ def main() -> None:
               + "; plain Adam: " + _mean_std(list(compare.per_seed(sparse["0"], m, "B", "auc").values())))
     for label, (n, diff) in compare.by_bucket(kept["man"], "man", kept["man-local"], "man-local", "B").items():
         print("- " + compare.line(f"B, history {label} ({n} targets): man − man-local", diff))
+    rest = {"single": ("sparse_baselines", "single"),
+            "sasrec": ("sparse_baselines", "sasrec")}  # with weight decay 1: NAME_wd1 (sparse-weight-decay-rest)
+    print("\n... and the baselines (`tools/results.sh sparse-weight-decay-rest`):")
+    for label, (name, m) in rest.items():
+        other = compare.grid({"0": compare.load(RESULTS / f"{name}.json"),
+                              "1": compare.load(RESULTS / f"{name}_wd1.json")}, m)
+        values = list(compare.per_seed(other, m, "B", "auc").values())
+        print(f"- {label}: B {_mean_std(values)}; kept: " + " ".join(run["setting"]["B"] for run in other["runs"][m]))
+        for bucket, (n, diff) in compare.by_bucket(kept["man"], "man", other, m, "B").items():
+            if bucket in ("all", "1-2"):
+                print("  - " + compare.line(f"B, history {bucket} ({n} targets): man − {label}", diff))
 
 
 if __name__ == "__main__":
