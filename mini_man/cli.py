@@ -85,10 +85,16 @@ def _models(text):
     return names
 
 
+def _as_text(values) -> str:
+    """[0.0, 1.0] -> '0,1': settings as the command line, the logs and the JSON keys write them (`train.setting_label`).
+    Two values with the same text would share one label, so the grid options refuse them."""
+    return ",".join(f"{v:g}" for v in values)
+
+
 def _lrs(text):
     """An argparse type: comma-separated learning rates > 0, each once."""
     lrs = [_positive_float(x.strip()) for x in text.split(",")]
-    if len({f"{lr:g}" for lr in lrs}) != len(lrs):  # as labelled in logs and JSON (`train.setting_label`)
+    if len(set(_as_text(lrs).split(","))) != len(lrs):
         raise argparse.ArgumentTypeError(f"a learning rate is listed twice in {text!r} (values must differ in their "
                                           "first 6 significant digits)")
     return lrs
@@ -100,7 +106,7 @@ def _weight_decays(text):
         wds = [float(x) for x in text.split(",")]
     except ValueError:
         raise argparse.ArgumentTypeError(f"weight decays must be numbers separated by commas, got {text!r}") from None
-    if any(not math.isfinite(w) or w < 0 for w in wds) or len({f"{w:g}" for w in wds}) != len(wds):
+    if any(not math.isfinite(w) or w < 0 for w in wds) or len(set(_as_text(wds).split(","))) != len(wds):
         raise argparse.ArgumentTypeError(f"weight decays must be distinct numbers >= 0 (differing in their first 6 "
                                          f"significant digits), got {text!r}")
     return [w + 0.0 for w in wds]  # -0 -> 0
@@ -169,14 +175,13 @@ def build_parser() -> Parser:
                    help=f"linear learning-rate warm-up over the first STEPS optimizer steps (default: each model's "
                         f"recipe: {tc.warmup_steps}, sasrec {train.recipe('sasrec')['warmup_steps']})")
     wd = p.add_mutually_exclusive_group()
-    grid = ",".join(f"{wd:g}" for wd in train.WEIGHT_DECAY_GRID)
     wd.add_argument("--weight-decay", type=float, default=None, metavar="WD",
                     help="one decoupled weight decay (AdamW) for every model instead of the grid; 0 = plain Adam, "
                          "the paper's optimizer (one run per seed and learning rate, not one per weight decay)")
     wd.add_argument("--weight-decay-grid", type=_weight_decays, default=None, metavar="WD1,WD2",
                     help="train each model and seed once per weight decay (times each learning rate of --lr-grid) "
                          "and keep, per domain, the one with the best validation score (--select-by) "
-                         f"(default: {grid}, the recipe: train.WEIGHT_DECAY_GRID)")
+                         f"(default: {_as_text(train.WEIGHT_DECAY_GRID)}, the recipe: train.WEIGHT_DECAY_GRID)")
     p.add_argument("--eval-negatives", type=_int_at_least(1), default=PREPARE["n_eval_neg"].default, metavar="N",
                    help="fixed negatives per validation/test instance: each target is ranked among 1 + N candidates "
                         "(default: %(default)s, the paper's; SASRec's papers use 100 with --split loo)")
@@ -269,8 +274,8 @@ def setup(p: Parser, args):
                 except ValueError as e:
                     if args.weight_decay is not None:  # one value, given by the user: the message names it
                         raise
-                    tried = ",".join(f"{w:g}" for w in args.weight_decay_grid)
-                    raise ValueError(f"{e} (the weight-decay grid {tried}, --weight-decay-grid; --weight-decay WD "
+                    raise ValueError(f"{e} (the weight-decay grid {_as_text(args.weight_decay_grid)}, "
+                                     f"--weight-decay-grid; --weight-decay WD "
                                      f"trains with one value)") from None
         cfgs = {m: models.model_config(m, args.max_len, **model_overrides(args, m)) for m in args.models}
         with mdata.warnings_as_lines(log):

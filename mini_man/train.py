@@ -525,7 +525,8 @@ def train_and_test(name: str, data: mdata.CrossDomainData, tcfg: TrainConfig, te
         fits[lr, wd] = fit(model, data, tensors, replace(tcfg, lr=lr, weight_decay=wd),
                            log if log is None or len(grid) == 1
                            else (lambda s, label=setting_label(lr, wd): log(f"lr {label}: {s}")))
-        if not any(p.requires_grad for p in model.parameters()):  # `pop`: no setting changes anything
+        trained = any(p.requires_grad for p in model.parameters())
+        if not trained:  # `pop`: no setting changes anything, and it has no learning rate
             break
     chosen = selection.choose({key: {d: f.best_valid[d] for d in DOMAINS if f.best_epoch[d] is not None}
                                for key, f in fits.items()}, DOMAINS)  # domains no run trained are left out
@@ -535,7 +536,6 @@ def train_and_test(name: str, data: mdata.CrossDomainData, tcfg: TrainConfig, te
                     **{k: {d: getattr(fits[chosen.get(d)] if d in chosen else first, k)[d] for d in DOMAINS}
                        for k in ("best_epoch", "best_valid", "last_epoch")}, metric=first.metric)
     results = test(model, data, tensors, res.best_state, tcfg.eval_batch_size, tcfg.full_ranking)
-    trained = any(p.requires_grad for p in model.parameters())  # `pop` has no learning rate
     return model, RunResult(name, tcfg.seed, results, res, time.perf_counter() - start,
                             lr={d: lr for d, (lr, _) in chosen.items()} if trained else {},
                             weight_decay={d: wd for d, (_, wd) in chosen.items()} if trained else {},

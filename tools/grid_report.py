@@ -78,6 +78,11 @@ def main_job_check(runs: dict) -> str:
     return "\n".join(out)
 
 
+def _above(values: list, pop: dict, domain: str) -> str:
+    """'5/5': how many seeds' test AUC is above popularity's + `MARGIN` in `domain` (issue 10's first target)."""
+    return f"{sum(v > pop[domain]['auc'] + MARGIN for v in values)}/{len(values)}"
+
+
 def _mean_std(values: list) -> str:
     """'0.787 ± 0.006': mean and sample std over seeds."""
     return f"{np.mean(values):.3f} ± {np.std(values, ddof=1):.3f}"
@@ -95,8 +100,7 @@ def main() -> None:
             values = list(compare.per_seed(r["grid"], model, d, "auc").values())
             std = float(np.std(values, ddof=1))
             kept = " ".join(run["setting"][d] for run in r["grid"]["runs"][model])
-            above = sum(v > pop[d]["auc"] + MARGIN for v in values)
-            print(f"| `{model}` | {d} | {' | '.join(cells)} | {kept} | {above}/{len(values)} | "
+            print(f"| `{model}` | {d} | {' | '.join(cells)} | {kept} | {_above(values, pop, d)} | "
                   f"{'yes' if std <= MAX_STD else 'no'} |")
     print("\nThe recipe (the grid's choice per seed and domain), sampled test metrics, 5 seeds:\n")
     print(recipe_table(runs, pop))
@@ -136,7 +140,7 @@ def main() -> None:
         values = list(compare.per_seed(lr, "gru4rec", d, "auc").values())
         kept = [f"{run['lr'][d]:g} (epoch {run['best_epoch'][d]})" for run in lr["runs"]["gru4rec"]]
         print(f"- {d}: " + " ".join(f"{v:.3f}" for v in values) + f"; {_mean_std(values)}; "
-              f"{sum(v > pop[d]['auc'] + MARGIN for v in values)}/{len(values)} above popularity + 0.02; kept: "
+              f"{_above(values, pop, d)} above popularity + 0.02; kept: "
               + ", ".join(kept))
     new = [run for seed in NEW_SEEDS
            for run in compare.load(RESULTS / f"man_local_seed{seed}.json")["runs"]["man-local"]]
@@ -144,7 +148,7 @@ def main() -> None:
     for d in compare.DOMAINS:
         values = [run["results"][d]["auc"] for run in new]
         print(f"- {d}: " + " ".join(f"{v:.3f}" for v in values) + f"; {_mean_std(values)}; "
-              f"{sum(v > pop[d]['auc'] + MARGIN for v in values)}/{len(values)} above popularity + 0.02; weight decay "
+              f"{_above(values, pop, d)} above popularity + 0.02; weight decay "
               "kept: " + " ".join(f"{run['weight_decay'][d]:g}" for run in new))
     sparse = {"0": compare.load(RESULTS / "sparse_man.json"), "1": compare.load(RESULTS / "sparse_man_wd1.json")}
     kept = {m: compare.grid(sparse, m) for m in ("man", "man-local")}
