@@ -11,9 +11,11 @@ import inspect
 import itertools
 import json
 import math
+import multiprocessing
 import os
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -29,6 +31,7 @@ SAMPLE_FILES = ("video_games.csv", "toys.csv")
 MAIN_MODELS = ("man", "single", "shared", "sasrec", "pop")
 ROWS = {"auc": "AUC", "gauc": "GAUC", "mrr": "MRR", "ndcg@10": "NDCG@10", "hr@10": "HR@10",
         "hr@10_full": "HR@10 (full)", "ndcg@10_full": "NDCG@10 (full)"}
+CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 PREPARE = inspect.signature(mdata.prepare).parameters  # data defaults live in one place: data.prepare
 
 
@@ -211,6 +214,9 @@ def build_parser() -> Parser:
                    help="data-parallel training with DistributedDataParallel (gloo on cpu, nccl on cuda); start with "
                         "torchrun --nproc_per_node=N -m mini_man.train --ddp ...; --batch-size is per process, the "
                         "global batch N times it; only rank 0 evaluates and prints")
+    p.add_argument("--jobs", type=_int_at_least(1), default=CORES, metavar="N",
+                   help="train N runs (model x seed) at once, in N processes of one thread each; the results are "
+                        "the same as with --jobs 1 (default: the cores available, %(default)s)")
     p.add_argument("--out", type=Path, metavar="PATH", help="also write all results as JSON to PATH")
     p.add_argument("--save", type=Path, metavar="PATH",
                    help="save the trained model (one model, one seed): each domain's best state_dict")
@@ -230,6 +236,7 @@ def check_args(p: Parser, args) -> None:
                     f"({', '.join(missing)} not set)")
         if args.load:
             p.error("--ddp trains a model; --load only tests one: drop --ddp")
+        args.jobs = 1  # the torchrun processes share the cores already
         if args.device == "cuda" and int(os.environ["LOCAL_RANK"]) >= torch.cuda.device_count():
             p.error(f"--ddp --device cuda: LOCAL_RANK {os.environ['LOCAL_RANK']} but only "
                     f"{torch.cuda.device_count()} GPU(s)")
@@ -310,26 +317,51 @@ def run_loaded(name: str, data, tensors, tcfg, ckpt: dict, overrides: dict) -> t
     return train.RunResult(name, tcfg.seed, results, fit, time.perf_counter() - start)
 
 
+def _train_one(name: str, data, tcfg, lrs, weight_decays, overrides: dict, threads: int) -> train.RunResult:
+    """One model and seed, trained and tested (`train.train_and_test`); top-level so that a worker process of
+    `--jobs` can run it. Its progress lines carry the model and seed."""
+    torch.set_num_threads(threads)
+    try:
+        _, run = train.train_and_test(name, data, tcfg, log=lambda s: log(f"[{name} {tcfg.seed}] {s}"), lrs=lrs,
+                                      weight_decays=weight_decays, **overrides)
+    except train.Diverged as e:
+        raise train.Diverged(f"model {name}, seed {tcfg.seed}: {e}") from None
+    return run
+
+
+def effective_jobs(args) -> int:
+    """How many processes train at once: --jobs, at most one per run, 1 with --load (nothing trains)."""
+    return 1 if args.load else min(args.jobs, len(args.models) * len(args.seeds))
+
+
 def run_all(args, tcfgs, cfgs, data, ckpt) -> dict[str, list[train.RunResult]]:
-    """Every model with every seed, on the same data and the same fixed candidates."""
-    tensors = train.to_device(data, args.device)  # moved once for all runs
-    runs = {}
-    for name in args.models:
-        runs[name], tcfg, overrides = [], tcfgs[name], model_overrides(args, name)
-        for seed in args.seeds:
-            if ckpt is not None:
-                runs[name].append(run_loaded(name, data, tensors, tcfg, ckpt, overrides))
-                continue
-            log(f"== {name}, seed {seed} ==")
-            try:
-                _, run = train.train_and_test(name, data, replace(tcfg, seed=seed), tensors,
-                                              log=lambda s: log(f"[{name} {seed}] {s}"), lrs=args.lr_grid,
-                                              weight_decays=args.weight_decay_grid, **overrides)
-            except train.Diverged as e:
-                raise train.Diverged(f"model {name}, seed {seed}: {e}") from None
-            runs[name].append(run)
-            if args.save and distributed.rank() == 0:
-                checkpoint.save(args.save, name, cfgs[name], run.fit.best_state, run.fit.best_epoch)
+    """Every model with every seed, on the same data and the same fixed candidates. With `args.jobs` > 1 the runs
+    train in that many worker processes at once, one thread each; every run seeds itself (`train_and_test`), so the
+    results are those of one process with one thread, in the same order."""
+    runs = {name: [] for name in args.models}
+    tasks = [(name, seed) for name in args.models for seed in args.seeds]
+    if ckpt is not None:
+        tensors = train.to_device(data, args.device)
+        for name, seed in tasks:
+            runs[name].append(run_loaded(name, data, tensors, tcfgs[name], ckpt, model_overrides(args, name)))
+        return runs
+    jobs = effective_jobs(args)
+    threads = 1 if jobs > 1 else torch.get_num_threads()
+    calls = [(name, data, replace(tcfgs[name], seed=seed), args.lr_grid, args.weight_decay_grid,
+              model_overrides(args, name), threads) for name, seed in tasks]
+    if jobs == 1:
+        results = []
+        for call in calls:
+            log(f"== {call[0]}, seed {call[2].seed} ==")
+            results.append(_train_one(*call))
+    else:  # "spawn": a fresh interpreter per worker (forking a process that holds torch's thread pools can hang)
+        log(f"== {len(tasks)} runs in {jobs} processes ({', '.join(f'{n} {s}' for n, s in tasks)}) ==")
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            results = [f.result() for f in [pool.submit(_train_one, *call) for call in calls]]
+    for (name, _), run in zip(tasks, results):
+        runs[name].append(run)
+        if args.save and distributed.rank() == 0:
+            checkpoint.save(args.save, name, cfgs[name], run.fit.best_state, run.fit.best_epoch)
     return runs
 
 
@@ -438,6 +470,7 @@ def report(args, tcfgs, cfgs, data, runs, results) -> dict:
     the best and last epochs per domain and the learning curve of every setting tried (keys: `train.setting_label`).
     `config.train` holds each model's base setting (with --lr-grid, its lr is not what was tried); the weight decays
     tried are `config.weight_decay_grid` (null with --load: nothing is trained); the runs hold what was chosen."""
+    jobs = effective_jobs(args)
     return _json_safe({
         "config": {"domain_a": str(args.domain_a), "domain_b": str(args.domain_b), "models": args.models,
                    "seeds": args.seeds, "split": args.split, "kcore": args.kcore, "max_len": args.max_len,
@@ -446,7 +479,8 @@ def report(args, tcfgs, cfgs, data, runs, results) -> dict:
                    "lr_grid": args.lr_grid, "weight_decay_grid": args.weight_decay_grid, "format": args.format,
                    "warm_targets_only": args.warm_targets_only,
                    "load": None if args.load is None else str(args.load),
-                   "threads": torch.get_num_threads(), "processes": distributed.world_size(),
+                   "threads": 1 if jobs > 1 else torch.get_num_threads(), "jobs": jobs,
+                   "processes": distributed.world_size(),
                    # without weight_decay: the grid above holds it (each run, what was chosen)
                    "train": {m: {k: v for k, v in asdict(t).items() if k not in ("seed", "weight_decay")}
                              for m, t in tcfgs.items()},
@@ -473,11 +507,10 @@ def main(argv=None) -> int:
     if args.weight_decay_grid is None and not args.load:  # the recipe's grid, unless one weight decay is given
         args.weight_decay_grid = (list(train.WEIGHT_DECAY_GRID) if args.weight_decay is None
                                   else [args.weight_decay + 0.0])  # + 0.0: -0 -> 0
-    threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     if not args.ddp:
-        torch.set_num_threads(threads)
+        torch.set_num_threads(CORES)
         return run_job(p, args)
-    torch.set_num_threads(max(1, threads // int(os.environ["LOCAL_WORLD_SIZE"])))  # the processes share the cores
+    torch.set_num_threads(max(1, CORES // int(os.environ["LOCAL_WORLD_SIZE"])))  # the processes share the cores
     args.device = distributed.init(args.device)  # "cpu" or "cuda:LOCAL_RANK"
     try:
         return run_job(p, args)

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OPTIONS = ["--domain-a", "--domain-b", "--models", "--seeds", "--split", "--kcore", "--epochs", "--batch-size",
            "--patience", "--plateau-margin", "--lr", "--lr-grid", "--warmup", "--weight-decay", "--weight-decay-grid",
            "--eval-negatives", "--select-by", "--pool", "--by-history-length", "--max-len", "--num-groups",
-           "--full-ranking", "--device", "--out", "--save", "--load", "--format", "--warm-targets-only", "--help"]
+           "--full-ranking", "--device", "--jobs", "--out", "--save", "--load", "--format", "--warm-targets-only", "--help"]
 METRICS = {"auc", "gauc", "mrr", "ndcg@10", "hr@10", "hr@10_full", "ndcg@10_full"}
 
 
@@ -31,7 +31,7 @@ def tiny(tmp_path_factory):
     """Options that point the CLI at the tiny generated sample, one epoch."""
     a, b = write_tiny(tmp_path_factory.mktemp("tiny_cli"))
     return ["--domain-a", str(a), "--domain-b", str(b), "--kcore", "3", "--max-len", "8", "--epochs", "1",
-            "--batch-size", "64"]
+            "--batch-size", "64", "--jobs", "1"]
 
 
 def run_cli(argv, capsys):
@@ -246,3 +246,18 @@ def test_load_refuses_options_that_choose_how_to_train(tiny, saved, capsys, opti
 def test_a_checkpoint_that_does_not_fit_exits_2_with_one_line(tiny, saved, change, words, capsys):
     code, _, err = run_cli([*tiny, *change, "--load", str(saved[0])], capsys)
     assert_one_line_error(code, err, "single.pt", *words)
+
+
+def test_jobs_train_in_parallel_processes_with_the_results_of_one_process(tiny, tmp_path, capsys):
+    """--jobs 2 (two worker processes of one thread) gives the same numbers, in the same order, as --jobs 1."""
+    outs = {}
+    for jobs in (1, 2):
+        torch.set_num_threads(1)
+        argv = tiny[:-2] + ["--jobs", str(jobs), "--models", "single,pop", "--seeds", "0,1", "--epochs", "2",
+                            "--out", str(tmp_path / f"jobs{jobs}.json")]
+        code, out, err = run_cli(argv, capsys)
+        assert code == 0, err
+        outs[jobs] = json.loads((tmp_path / f"jobs{jobs}.json").read_text())
+    assert outs[2]["config"]["jobs"] == 2 and outs[1]["config"]["jobs"] == 1
+    assert outs[1]["results"] == outs[2]["results"]
+    assert [r["seed"] for r in outs[2]["runs"]["single"]] == [0, 1]
