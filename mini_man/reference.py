@@ -121,7 +121,7 @@ SETTINGS = {
         "models": "sasrec_loo100"},
     "main-job": {
         "what": "`python -m mini_man.train` with the recipe's grid: man, single, shared, sasrec, pop, seed 0",
-        "command": "python -m mini_man.train --out docs/results/main_job.json",
+        "command": "python -m mini_man.train --models man,single,shared,sasrec,pop --out docs/results/main_job.json",
         "made_by": "bash tools/results.sh main-job",
         "models": "main_job"},
     "sparse": {

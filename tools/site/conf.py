@@ -1,4 +1,4 @@
-"""Sphinx configuration of the course website. Build it with `python tools/build_site.py` (README, "Website").
+"""Sphinx configuration of the course website. Build it with `python tools/build_site.py` (docs/website.md).
 
 The source folder is the repository itself: the site renders the files a reader of the repository sees (README,
 data/, docs/, the notebooks with their stored outputs), nothing is copied or rewritten on disk.
