@@ -65,7 +65,7 @@ def test_the_first_run_blocks_from_stand_in_files(tmp_path, monkeypatch):
     monkeypatch.setattr(make_docs, "FIRST_RUN", tmp_path / "first_run.json")
     text, missing = make_docs.render("first-run")
     assert missing is None and "**80 s** (median of 3 runs, 70-95 s)" in text and "995 MB" in text
-    assert "cpu Test CPU, cores 2" in text and "```\nDomain  Metric  man\nA  AUC  0.8000\n```" in text
+    assert "(cpu: Test CPU; cores: 2)" in text and "```\nDomain  Metric  man\nA  AUC  0.8000\n```" in text
     shutil.copy(reference.RESULTS / "sample_baselines.json", tmp_path / "first_run_seeds.json")  # 5 seeds
     monkeypatch.setattr(reference, "RESULTS", tmp_path)
     reference.clear_cache()

@@ -113,9 +113,9 @@ def first_run() -> str:
         raise Missing(f"{where} is not there: it is written by `{FIRST_RUN_COMMAND}`")
     bench = json.loads(FIRST_RUN.read_text())
     wall, machine = bench["wall_s"], bench.get("machine", {})
-    where = ", ".join(f"{k} {v}" for k, v in machine.items())
+    where = "; ".join(f"{k}: {v}" for k, v in machine.items())
     return (f"`{bench['command']}` took **{wall['median']:.0f} s** (median of {len(bench['runs'])} runs, "
-            f"{wall['min']:.0f}-{wall['max']:.0f} s) and at most {bench['peak_rss_mb']['max']:.0f} MB of memory "
+            f"{wall['min']:.0f}-{wall['max']:.0f} s)\nand at most {bench['peak_rss_mb']['max']:.0f} MB of memory "
             f"({where}). It prints:\n\n```\n{bench['stdout'].rstrip()}\n```\n")
 
 

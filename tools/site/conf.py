@@ -38,7 +38,8 @@ html_theme_options = {"use_download_button": True, "home_page_in_toc": True, "sh
 html_context = {"default_mode": "auto"}  # the theme's default is "", which logs a console error on a first visit
 
 # Reading order of the left-hand table of contents. Added to the README when Sphinx reads it, so that the README
-# stays plain Markdown on GitHub; the glob picks up every notebook in sorted (= reading) order.
+# stays plain Markdown on GitHub; the globs pick up every notebook in sorted (= reading) order and every page of
+# docs/ (the results and the readings first, then the others by name).
 READING_ORDER = """
 
 ```{toctree}
@@ -59,6 +60,8 @@ notebooks/solutions/*
 :hidden:
 :caption: Data, docs and code
 :glob:
+docs/results
+docs/readings
 data/README
 data/sample/README
 docs/*
