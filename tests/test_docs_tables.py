@@ -1,8 +1,10 @@
 """The front door and the results pages: every generated table agrees with its committed files
 (`tools/make_docs.py --check`), the README stays short, and the user-facing text links to files that exist."""
 import json
+import os
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -112,3 +114,19 @@ def test_every_relative_link_points_at_a_file_that_exists(page):
     for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text()):
         if not re.match(r"\w+://", target) and target.strip(".") and not target.startswith("$"):
             assert (page.parent / target).exists(), f"{page.name}: link to {target}"
+
+
+def test_the_site_test_skips_in_one_line_without_its_browser_and_fails_where_it_is_required(tmp_path):
+    """The README's install has neither the `site` extra nor Chromium: `pytest` skips the website test with the
+    install line; `.ci/run` sets MINI_MAN_REQUIRE_SITE_TEST=1, and there the same lack fails."""
+    env = {k: v for k, v in os.environ.items() if k != "MINI_MAN_REQUIRE_SITE_TEST"}
+    env["MINI_MAN_CHROMIUM"] = str(tmp_path / "no-chromium")  # lacking at least the browser, wherever this runs
+    command = [sys.executable, "-m", "pytest", str(ROOT / "tests" / "test_site.py"), "-q", "--noconftest"]  # no torch
+    skipped = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
+    assert skipped.returncode in (0, 5) and "1 skipped" in skipped.stdout, skipped.stdout  # 5: nothing else ran
+    (line,) = [x for x in skipped.stdout.splitlines() if x.startswith("SKIPPED")]
+    assert 'the website test needs' in line and 'pip install -r requirements-site.txt -e ".[site]"' in line \
+        and "apt-get install chromium" in line
+    failed = subprocess.run(command, env={**env, "MINI_MAN_REQUIRE_SITE_TEST": "1"}, cwd=ROOT, capture_output=True,
+                            text=True)
+    assert failed.returncode != 0 and "MINI_MAN_REQUIRE_SITE_TEST=1: required here" in failed.stdout

@@ -25,7 +25,7 @@ include_patterns = ["README.md", "data/README.md", "data/sample/README.md", "doc
 suppress_warnings = ["toc.empty_glob"]  # notebooks/solutions/ may hold no notebook yet
 exclude_patterns = [".*", "_build", "build"]  # prunes .venv, .git, .ci/venv while Sphinx walks the tree
 
-nb_execution_mode = "off"  # the committed outputs are what `pytest --nbval` checks; the site shows exactly those
+nb_execution_mode = "off"  # the committed outputs are what `pytest` checks (nbval); the site shows exactly those
 myst_enable_extensions = ["dollarmath", "amsmath"]
 myst_heading_anchors = 3  # GitHub's heading slugs, so README links like notebook.ipynb#eq-10-... work on both
 
