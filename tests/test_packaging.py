@@ -39,12 +39,6 @@ def test_pyproject_lists_every_runtime_dependency_that_is_pinned():
     assert declared == set(req), f"pyproject and requirements*.txt differ: {declared ^ set(req)}"
 
 
-def test_ci_runs_the_readme_test_command():
-    ci = (ROOT / ".ci" / "run").read_text()
-    readme = (ROOT / "README.md").read_text()
-    assert "pytest --nbval" in ci and "pytest --nbval" in readme
-
-
 def test_every_equation_is_cited_in_the_package():
     """`grep "Eq. (k)" mini_man/` finds every equation k = 1..18 of the paper."""
     text = "".join(p.read_text() for p in (ROOT / "mini_man").glob("*.py"))

@@ -1,4 +1,4 @@
-"""Build the course website from the repository as it is: the one command (README, "Website").
+"""Build the course website from the repository as it is: the one command (docs/website.md).
 
     pip install -r requirements.txt -r requirements-site.txt -e .[site]
     python tools/build_site.py                  # -> _build/site/index.html

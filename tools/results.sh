@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The runs behind README "Results" (JSON and printed tables in docs/results/). Each command trains with the
+# The runs behind docs/results.md (JSON and printed tables in docs/results/; the tables of docs/results.md are
+# written from the JSON by tools/make_docs.py). Each command trains with the
 # recipe (train.TrainConfig's defaults and the weight-decay grid {0, 1}) unless it says otherwise; the runs made
 # before the grid became the recipe say --weight-decay 0, which reproduces them (plain Adam, as then). On a 2-core
 # machine the two halves run in parallel, one core each (taskset), which is how the committed files were made;
@@ -37,7 +38,7 @@ part() {
        local first=$!
        run man_local_wd1 1 --models man-local --weight-decay 1.0 --seeds 0,1,2,3,4 --full-ranking 0
        wait "$first" ;;
-    weight-decay-baselines)  # the other trained models of README's table with the same weight decay
+    weight-decay-baselines)  # the other trained models of the recipe's table with the same weight decay
        run baselines_wd1 0 --models single,shared --weight-decay 1.0 --seeds 0,1,2,3,4 --full-ranking 0 &
        local first=$!
        run baselines2_wd1 1 --models gru4rec,sasrec --weight-decay 1.0 --seeds 0,1,2,3,4 --full-ranking 0
@@ -50,7 +51,7 @@ part() {
        # plateau for all 100 epochs (~20 min)
        for seed in 6 7 8 9 5; do run "man_local_seed$seed" 1 --models man-local --seeds "$seed" --full-ranking 0; done ;;
     sparse-weight-decay)  # the sparse setting's man and man-local, weight decay 1: with part sparse's plain-Adam runs,
-       # the recipe's grid (tools/grid_report.py)
+       # the recipe's grid (mini_man.reference, setting "sparse")
        python -m mini_man.sample --setting sparse
        run sparse_man_wd1 0 --weight-decay 1 --domain-a data/sparse/video_games.csv --kcore 2 --seeds 0,1,2,3,4 \
            --full-ranking 0 --by-history-length --domain-b data/sparse/toys.csv --models man,man-local ;;
@@ -59,10 +60,10 @@ part() {
        python -m mini_man.sample --setting sparse
        run sparse_baselines_wd1 1 --weight-decay 1 --domain-a data/sparse/video_games.csv --kcore 2 --seeds 0,1,2,3,4 \
            --full-ranking 0 --by-history-length --domain-b data/sparse/toys.csv --models single,sasrec ;;
-    main-job)  # README's main job, timed: the default models, seed and recipe (the weight-decay grid), one thread
+    main-job)  # the grid in one command, timed: the default models, seed and recipe (the weight-decay grid), one thread
        run main_job 0 ;;
     control-weight-decay)  # the premise-off control's other half of the weight-decay grid (weight decay 1; part 1 ran
-       # weight decay 0): tools/grid_report.py combines the two
+       # weight decay 0): mini_man.reference combines the two
        run control_man_wd1 1 --weight-decay 1 --domain-b data/sample/toys_control.csv --models man --seeds 0,1,2,3,4 \
            --full-ranking 0 --by-history-length ;;
     sparse|sparse-control|sparse-both|sparse-both-rest)  # the sparse setting (datasheet): generated on demand, read with a 2-core

@@ -7,7 +7,7 @@ For each notebook: execute it top to bottom in a fresh `python3` kernel (in plac
 it with `nbstripout --keep-output --keep-count` (drops stale timestamps, renumbers cell ids, keeps outputs and
 execution counts, which strict `pytest --nbval` needs), and force the kernelspec name `python3`. Fails if a
 notebook wrote anything to stderr or raised outside a cell tagged `raises-exception`: stored outputs must hold
-nothing volatile. Then check with `pytest --nbval notebooks/`.
+nothing volatile. Then check with `pytest notebooks/` (`pytest` runs nbval: pyproject.toml).
 """
 import os
 import subprocess

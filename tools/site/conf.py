@@ -1,4 +1,4 @@
-"""Sphinx configuration of the course website. Build it with `python tools/build_site.py` (README, "Website").
+"""Sphinx configuration of the course website. Build it with `python tools/build_site.py` (docs/website.md).
 
 The source folder is the repository itself: the site renders the files a reader of the repository sees (README,
 data/, docs/, the notebooks with their stored outputs), nothing is copied or rewritten on disk.
@@ -25,7 +25,7 @@ include_patterns = ["README.md", "data/README.md", "data/sample/README.md", "doc
 suppress_warnings = ["toc.empty_glob"]  # notebooks/solutions/ may hold no notebook yet
 exclude_patterns = [".*", "_build", "build"]  # prunes .venv, .git, .ci/venv while Sphinx walks the tree
 
-nb_execution_mode = "off"  # the committed outputs are what `pytest --nbval` checks; the site shows exactly those
+nb_execution_mode = "off"  # the committed outputs are what `pytest` checks (nbval); the site shows exactly those
 myst_enable_extensions = ["dollarmath", "amsmath"]
 myst_heading_anchors = 3  # GitHub's heading slugs, so README links like notebook.ipynb#eq-10-... work on both
 
@@ -38,7 +38,8 @@ html_theme_options = {"use_download_button": True, "home_page_in_toc": True, "sh
 html_context = {"default_mode": "auto"}  # the theme's default is "", which logs a console error on a first visit
 
 # Reading order of the left-hand table of contents. Added to the README when Sphinx reads it, so that the README
-# stays plain Markdown on GitHub; the glob picks up every notebook in sorted (= reading) order.
+# stays plain Markdown on GitHub; the globs pick up every notebook in sorted (= reading) order and every page of
+# docs/ (the results and the readings first, then the others by name).
 READING_ORDER = """
 
 ```{toctree}
@@ -59,6 +60,8 @@ notebooks/solutions/*
 :hidden:
 :caption: Data, docs and code
 :glob:
+docs/results
+docs/readings
 data/README
 data/sample/README
 docs/*

@@ -1,0 +1,285 @@
+"""The committed reference results (`docs/results/*.json`, written by `python -m mini_man.train --out`): the one
+place that reads them, for `tools/make_docs.py` (the tables of README.md and docs/results.md), notebooks and tests.
+
+A *setting* (`SETTINGS`) names one committed result set: for every model, the file(s) that hold its runs and how
+they combine:
+- one file stem, e.g. "sample_baselines": that file's runs of the model;
+- {label: stem, ...}: a grid over the settings `label` (the weight-decay grid {0, 1} of the recipe, a learning-rate
+  grid): per seed and domain the run with the best validation score, the first label on a tie
+  (`mini_man.compare.grid`, the trainer's own rule, `mini_man.selection`; training is deterministic per seed, so
+  this is what the grid option prints: tests/test_train.py);
+- [stem, ...]: files of the same command on different seeds, their runs put together.
+A setting whose "models" is one stem takes every model of that file.
+
+    >>> reference.summary("sample", "man", "A")          # (mean, sample std, number of seeds) of test AUC
+    >>> reference.paired("sample", "man", "sasrec", "B")  # (mean of man - sasrec, 95% t-interval low, high, seeds)
+"""
+import functools
+import math
+from pathlib import Path
+
+import numpy as np
+
+from mini_man import compare
+
+RESULTS = Path(__file__).resolve().parent.parent / "docs" / "results"
+DOMAINS = compare.DOMAINS
+
+_SAMPLE = "python -m mini_man.train --models man,man-local --seeds 0,1,2,3,4\n" \
+          "python -m mini_man.train --models single,shared,gru4rec,sasrec,pop --seeds 0,1,2,3,4"
+_SPARSE = "python -m mini_man.sample --setting sparse\n" \
+          "python -m mini_man.train --domain-a data/sparse/video_games.csv --domain-b data/sparse/toys.csv " \
+          "--kcore 2 --seeds 0,1,2,3,4 --full-ranking 0 --by-history-length --models man,man-local,single,sasrec,pop"
+SETTINGS = {
+    "sample": {
+        "what": "the shipped sample, the recipe: the weight-decay grid {0, 1} per seed and domain, seeds 0-4",
+        "command": _SAMPLE,
+        "made_by": "bash tools/results.sh; bash tools/results.sh weight-decay; "
+                   "bash tools/results.sh weight-decay-baselines",
+        "models": {"man": {"0": "sample_man", "1": "man_wd1"},
+                   "man-local": {"0": "sample_man", "1": "man_local_wd1"},
+                   "single": {"0": "sample_baselines", "1": "baselines_wd1"},
+                   "shared": {"0": "sample_baselines", "1": "baselines_wd1"},
+                   "gru4rec": {"0": "sample_baselines", "1": "baselines2_wd1"},
+                   "sasrec": {"0": "sample_baselines", "1": "baselines2_wd1"},
+                   "pop": "sample_baselines"}},
+    "sample-plain": {
+        "what": "the shipped sample, plain Adam (weight decay 0: the grid's first half, with full ranking), seeds 0-4",
+        "command": _SAMPLE.replace("train --", "train --weight-decay 0 --"),
+        "made_by": "bash tools/results.sh",
+        "models": {"man": "sample_man", "man-local": "sample_man", "single": "sample_baselines",
+                   "shared": "sample_baselines", "gru4rec": "sample_baselines", "sasrec": "sample_baselines",
+                   "pop": "sample_baselines"}},
+    "sample-wd1": {
+        "what": "the shipped sample, decoupled weight decay 1 (AdamW; the grid's second half), seeds 0-4",
+        "command": _SAMPLE.replace("train --", "train --weight-decay 1 --full-ranking 0 --").replace(",pop", ""),
+        "made_by": "bash tools/results.sh weight-decay; bash tools/results.sh weight-decay-baselines",
+        "models": {"man": "man_wd1", "man-local": "man_local_wd1", "single": "baselines_wd1",
+                   "shared": "baselines_wd1", "gru4rec": "baselines2_wd1", "sasrec": "baselines2_wd1"}},
+    "control": {
+        "what": "the sample with the premise off in B (toys_control.csv), `man`, the recipe's grid, seeds 0-4",
+        "command": "python -m mini_man.train --domain-b data/sample/toys_control.csv --models man "
+                   "--seeds 0,1,2,3,4 --full-ranking 0 --by-history-length",
+        "made_by": "bash tools/results.sh 1; bash tools/results.sh control-weight-decay",
+        "models": {"man": {"0": "control_man", "1": "control_man_wd1"}}},
+    "control-plain": {
+        "what": "the sample with the premise off in B, `man`, plain Adam, seeds 0-4",
+        "command": "python -m mini_man.train --weight-decay 0 --domain-b data/sample/toys_control.csv --models man "
+                   "--seeds 0,1,2,3,4 --full-ranking 0 --by-history-length",
+        "made_by": "bash tools/results.sh 1",
+        "models": {"man": "control_man"}},
+    "man-new-seeds": {
+        "what": "`man` with the recipe (the grid in one run) on seeds 5-9",
+        "command": "python -m mini_man.train --models man --seeds 5,6,7,8,9 --full-ranking 0",
+        "made_by": "bash tools/results.sh weight-decay-grid-new-seeds",
+        "models": {"man": "man_wd_grid_seeds5-9"}},
+    "man-local-new-seeds": {
+        "what": "`man-local` with the recipe on seeds 5-9, one run per seed",
+        "command": "python -m mini_man.train --models man-local --seeds SEED --full-ranking 0  # SEED = 5, ..., 9",
+        "made_by": "bash tools/results.sh man-local-new-seeds",
+        "models": {"man-local": [f"man_local_seed{s}" for s in range(5, 10)]}},
+    "gru4rec-lr-grid": {
+        "what": "`gru4rec` with a learning-rate grid {1e-3, 3e-3, 1e-2}, plain Adam, seeds 0-4",
+        "command": "python -m mini_man.train --weight-decay 0 --models gru4rec --lr-grid 1e-3,3e-3,1e-2 "
+                   "--seeds 0,1,2,3,4 --full-ranking 0",
+        "made_by": "bash tools/results.sh; bash tools/results.sh gru4rec-lr-grid",
+        "models": {"gru4rec": {"3e-3": "sample_baselines", "1e-3 or 1e-2": "gru4rec_lr_grid"}}},
+    "gru4rec-mean-lr1e-3": {
+        "what": "`gru4rec` with the mean read-out, plain Adam at lr 1e-3, seeds 0-2",
+        "command": "python -m mini_man.train --weight-decay 0 --models gru4rec --pool mean --lr 0.001 "
+                   "--seeds 0,1,2 --full-ranking 0",
+        "made_by": "bash tools/results.sh gru4rec-lr",
+        "models": {"gru4rec": "gru4rec_lr1e-3"}},
+    "gru4rec-mean-lr1e-2": {
+        "what": "`gru4rec` with the mean read-out, plain Adam at lr 1e-2, seeds 0-2",
+        "command": "python -m mini_man.train --weight-decay 0 --models gru4rec --pool mean --lr 0.01 "
+                   "--seeds 0,1,2 --full-ranking 0",
+        "made_by": "bash tools/results.sh gru4rec-lr",
+        "models": {"gru4rec": "gru4rec_lr1e-2"}},
+    "warmup1000": {
+        "what": "`man` and `man-local`, plain Adam with a 1000-step warm-up, seeds 0-4",
+        "command": "python -m mini_man.train --weight-decay 0 --models man,man-local --warmup 1000 "
+                   "--seeds 0,1,2,3,4 --full-ranking 0",
+        "made_by": "bash tools/results.sh warmup1000",
+        "models": {"man": "man_warmup1000", "man-local": "man_warmup1000"}},
+    "warmup1000-both": {
+        "what": "`man`, plain Adam with a 1000-step warm-up and patience counted for both domains, seeds 0-4",
+        "command": "python -m mini_man.train --weight-decay 0 --models man --warmup 1000 --patience-scope both "
+                   "--seeds 0,1,2,3,4 --full-ranking 0",
+        "made_by": "bash tools/results.sh warmup1000",
+        "models": {"man": "man_warmup1000_both"}},
+    "pool-last": {
+        "what": "`man` reading the newest position (`--pool last`), plain Adam, seeds 0-2",
+        "command": "python -m mini_man.train --weight-decay 0 --models man --pool last --seeds 0,1,2 --full-ranking 0",
+        "made_by": "bash tools/results.sh 0",
+        "models": {"man": "man_pool_last"}},
+    "loo100": {
+        "what": "leave-one-out split, 1 + 100 candidates (SASRec's protocol), plain Adam, seeds 0-2",
+        "command": "python -m mini_man.train --weight-decay 0 --split loo --eval-negatives 100 --models sasrec,single "
+                   "--seeds 0,1,2 --full-ranking 0",
+        "made_by": "bash tools/results.sh 0",
+        "models": "sasrec_loo100"},
+    "main-job": {
+        "what": "`python -m mini_man.train` with the recipe's grid: man, single, shared, sasrec, pop, seed 0",
+        "command": "python -m mini_man.train --models man,single,shared,sasrec,pop --out docs/results/main_job.json",
+        "made_by": "bash tools/results.sh main-job",
+        "models": "main_job"},
+    "sparse": {
+        "what": "the sparse setting: the recipe's grid {0, 1} for man, man-local, single and sasrec, seeds 0-4",
+        "command": _SPARSE,
+        "made_by": "bash tools/results.sh sparse; bash tools/results.sh sparse-weight-decay; "
+                   "bash tools/results.sh sparse-weight-decay-rest",
+        "models": {"man": {"0": "sparse_man", "1": "sparse_man_wd1"},
+                   "man-local": {"0": "sparse_man", "1": "sparse_man_wd1"},
+                   "single": {"0": "sparse_baselines", "1": "sparse_baselines_wd1"},
+                   "sasrec": {"0": "sparse_baselines", "1": "sparse_baselines_wd1"},
+                   "pop": "sparse_baselines"}},
+    "sparse-plain": {
+        "what": "the sparse setting, plain Adam, seeds 0-4",
+        "command": _SPARSE.replace("--kcore", "--weight-decay 0 --kcore"),
+        "made_by": "bash tools/results.sh sparse",
+        "models": {"man": "sparse_man", "man-local": "sparse_man", "single": "sparse_baselines",
+                   "sasrec": "sparse_baselines", "pop": "sparse_baselines"}},
+    "sparse-control": {
+        "what": "the sparse setting with the premise off in B, `man`, plain Adam, seeds 0-4",
+        "command": _SPARSE.replace("--kcore", "--weight-decay 0 --kcore").replace("toys.csv", "toys_control.csv")
+        .replace("man,man-local,single,sasrec,pop", "man"),
+        "made_by": "bash tools/results.sh sparse-control",
+        "models": {"man": "sparse_control"}},
+    "sparse-both": {
+        "what": "the sparse setting, plain Adam, patience counted from either domain's last improvement, seeds 0-4",
+        "command": _SPARSE.replace("--kcore", "--weight-decay 0 --patience-scope both --kcore"),
+        "made_by": "bash tools/results.sh sparse-both; bash tools/results.sh sparse-both-rest",
+        "models": {"man": "sparse_man_both", "man-local": "sparse_man_both", "single": "sparse_baselines_both",
+                   "sasrec": "sparse_baselines_both", "pop": "sparse_baselines_both"}},
+    "sparse-control-both": {
+        "what": "the sparse setting with the premise off in B, `man`, plain Adam, `--patience-scope both`, seeds 0-4",
+        "command": _SPARSE.replace("--kcore", "--weight-decay 0 --patience-scope both --kcore")
+        .replace("toys.csv", "toys_control.csv").replace("man,man-local,single,sasrec,pop", "man"),
+        "made_by": "bash tools/results.sh sparse-both-rest",
+        "models": {"man": "sparse_control_both"}},
+    "first-run": {
+        "what": "the first run (`python -m mini_man.train`, no arguments) on seeds 0-4",
+        "command": "python -m mini_man.train --seeds 0,1,2,3,4 --out docs/results/first_run_seeds.json",
+        "made_by": "python -m mini_man.train --seeds 0,1,2,3,4 --out docs/results/first_run_seeds.json",
+        "models": "first_run_seeds"},
+}
+
+
+class MissingResults(FileNotFoundError):
+    """A committed result file that a setting needs is not there; the message names the command that writes it."""
+
+
+def _setting(setting: str) -> dict:
+    if setting not in SETTINGS:
+        raise ValueError(f"mini_man.reference: no setting {setting!r} (known: {', '.join(SETTINGS)})")
+    return SETTINGS[setting]
+
+
+def load(stem: str) -> dict:
+    """The report of `docs/results/STEM.json` (`compare.load`); raises MissingResults naming the file and the
+    setting's command that writes it when it is not there."""
+    path = RESULTS / f"{stem}.json"
+    if not path.exists():
+        makers = [s["made_by"] for s in SETTINGS.values() if stem in _stems(s)]
+        raise MissingResults(f"{path.relative_to(RESULTS.parent.parent)} is not there: it is written by "
+                             f"`{makers[0] if makers else 'python -m mini_man.train --out ' + str(path)}`")
+    return _read(path)
+
+
+@functools.lru_cache(maxsize=None)
+def _read(path: Path) -> dict:
+    return compare.load(path)
+
+
+def clear_cache() -> None:
+    """Forget the files read so far (after a file in `RESULTS` changed)."""
+    _read.cache_clear()
+    report.cache_clear()
+
+
+def _stems(spec: dict) -> list[str]:
+    """Every file stem a setting reads."""
+    models = spec["models"]
+    if isinstance(models, str):
+        return [models]
+    out = []
+    for files in models.values():
+        out += [files] if isinstance(files, str) else list(files.values()) if isinstance(files, dict) else files
+    return out
+
+
+def models(setting: str) -> list[str]:
+    """The model names of `setting`, in its order (for a whole-file setting, the file's); raises ValueError for an
+    unknown setting, MissingResults for a whole-file setting whose file is not there."""
+    spec = _setting(setting)["models"]
+    return list(load(spec)["runs"]) if isinstance(spec, str) else list(spec)
+
+
+@functools.lru_cache(maxsize=None)
+def report(setting: str, model: str) -> dict:
+    """A `compare`-format report {"runs": {model: [run, ...]}, "source"} with the runs of `model` in `setting`, the
+    grid combined (`compare.grid`: each run then has "setting": {domain: label kept} and "seconds" summed over the
+    grid). Raises ValueError for an unknown setting or model, MissingResults when a file is not there."""
+    spec = _setting(setting)["models"]
+    files = spec if isinstance(spec, str) else spec.get(model)
+    if files is None:
+        raise ValueError(f"mini_man.reference: setting {setting!r} has no model {model!r} (it has "
+                         f"{', '.join(models(setting))})")
+    if isinstance(files, dict):
+        return compare.grid({label: load(stem) for label, stem in files.items()}, model)
+    stems = [files] if isinstance(files, str) else files
+    runs = [run for stem in stems for run in _runs(load(stem), model)]
+    return {"runs": {model: runs}, "source": " + ".join(str(RESULTS / f"{s}.json") for s in stems)}
+
+
+def _runs(rep: dict, model: str) -> list:
+    if model not in rep["runs"]:
+        raise ValueError(f"{rep['source']}: model {model!r} is not in this file (it has {', '.join(rep['runs'])})")
+    return rep["runs"][model]
+
+
+def config(setting: str, model: str) -> dict:
+    """The "config" of the (first) file behind `model` in `setting`: the command's settings as the CLI wrote them."""
+    spec = _setting(setting)["models"]
+    files = spec if isinstance(spec, str) else spec[model]
+    stem = files if isinstance(files, str) else next(iter(files.values())) if isinstance(files, dict) else files[0]
+    return load(stem).get("config", {})
+
+
+def per_seed(setting: str, model: str, domain: str, metric: str = "auc", bucket: str | None = None) -> dict[int, float]:
+    """{seed: test `metric`} of `model` in `domain` ("A" or "B") in `setting`, over all test targets or over one
+    history-length `bucket` ("1-2", "3-5", "6-10", "11+"); raises ValueError when absent (`compare.per_seed`)."""
+    return compare.per_seed(report(setting, model), model, domain, metric, bucket)
+
+
+def summary(setting: str, model: str, domain: str, metric: str = "auc") -> tuple[float, float, int]:
+    """(mean, sample std (ddof 1; nan for one seed), number of seeds) of `model`'s test `metric` in `domain`."""
+    values = list(per_seed(setting, model, domain, metric).values())
+    return float(np.mean(values)), float(np.std(values, ddof=1)) if len(values) > 1 else math.nan, len(values)
+
+
+def paired(setting: str, a: str, b: str, domain: str, metric: str = "auc", against: str | None = None,
+           bucket: str | None = None) -> tuple[float, float, float, int]:
+    """(mean of a - b, low, high of its 95% t-interval, number of seeds) of test `metric` in `domain`, paired by
+    seed (`compare.paired`); `b` from setting `against` when given (e.g. the premise on against "control")."""
+    r = compare.paired(per_seed(setting, a, domain, metric, bucket),
+                       per_seed(against or setting, b, domain, metric, bucket))
+    return r["mean"], r["low"], r["high"], r["n"]
+
+
+def by_bucket(setting: str, a: str, b: str, domain: str, metric: str = "auc",
+              against: str | None = None) -> dict[str, tuple[int, tuple[float, float, float, int]]]:
+    """{"all" or a history-length bucket: (number of test targets, `paired` result)} for `a` - `b` in `domain`,
+    the buckets with at least 2 targets (`compare.by_bucket`)."""
+    out = compare.by_bucket(report(setting, a), a, report(against or setting, b), b, domain, metric)
+    return {label: (n, (r["mean"], r["low"], r["high"], r["n"])) for label, (n, r) in out.items()}
+
+
+def kept(setting: str, model: str, domain: str) -> list[str]:
+    """Per seed (in seed order), the grid label kept in `domain` (e.g. "0" or "1" for the weight-decay grid);
+    raises ValueError when `model` is not grid-combined in `setting`."""
+    runs = report(setting, model)["runs"][model]
+    if "setting" not in runs[0]:
+        raise ValueError(f"mini_man.reference: {model!r} in {setting!r} is not a grid")
+    return [run["setting"][domain] for run in runs]
