@@ -25,8 +25,8 @@ from mini_man import compare
 RESULTS = Path(__file__).resolve().parent.parent / "docs" / "results"
 DOMAINS = compare.DOMAINS
 
-_SAMPLE = "python -m mini_man.train --models man,man-local --seeds 0,1,2,3,4\n" \
-          "python -m mini_man.train --models single,shared,gru4rec,sasrec,pop --seeds 0,1,2,3,4"
+_SAMPLE = "python -m mini_man.train --weight-decay-grid 0,1 --models man,man-local --seeds 0,1,2,3,4\n" \
+          "python -m mini_man.train --weight-decay-grid 0,1 --models single,shared,gru4rec,sasrec,pop --seeds 0,1,2,3,4"
 _SPARSE = "python -m mini_man.sample --setting sparse\n" \
           "python -m mini_man.train --domain-a data/sparse/video_games.csv --domain-b data/sparse/toys.csv " \
           "--kcore 2 --seeds 0,1,2,3,4 --full-ranking 0 --by-history-length --models man,man-local,single,sasrec,pop"
@@ -45,21 +45,21 @@ SETTINGS = {
                    "pop": "sample_baselines"}},
     "sample-plain": {
         "what": "the shipped sample, plain Adam (weight decay 0: the grid's first half, with full ranking), seeds 0-4",
-        "command": _SAMPLE.replace("train --", "train --weight-decay 0 --"),
+        "command": _SAMPLE.replace("--weight-decay-grid 0,1", "--weight-decay 0"),
         "made_by": "bash tools/results.sh",
         "models": {"man": "sample_man", "man-local": "sample_man", "single": "sample_baselines",
                    "shared": "sample_baselines", "gru4rec": "sample_baselines", "sasrec": "sample_baselines",
                    "pop": "sample_baselines"}},
     "sample-wd1": {
         "what": "the shipped sample, decoupled weight decay 1 (AdamW; the grid's second half), seeds 0-4",
-        "command": _SAMPLE.replace("train --", "train --weight-decay 1 --full-ranking 0 --").replace(",pop", ""),
+        "command": _SAMPLE.replace("--weight-decay-grid 0,1", "--weight-decay 1 --full-ranking 0").replace(",pop", ""),
         "made_by": "bash tools/results.sh weight-decay; bash tools/results.sh weight-decay-baselines",
         "models": {"man": "man_wd1", "man-local": "man_local_wd1", "single": "baselines_wd1",
                    "shared": "baselines_wd1", "gru4rec": "baselines2_wd1", "sasrec": "baselines2_wd1"}},
     "control": {
         "what": "the sample with the premise off in B (toys_control.csv), `man`, the recipe's grid, seeds 0-4",
-        "command": "python -m mini_man.train --domain-b data/sample/toys_control.csv --models man "
-                   "--seeds 0,1,2,3,4 --full-ranking 0 --by-history-length",
+        "command": "python -m mini_man.train --weight-decay-grid 0,1 --domain-b data/sample/toys_control.csv "
+                   "--models man --seeds 0,1,2,3,4 --full-ranking 0 --by-history-length",
         "made_by": "bash tools/results.sh 1; bash tools/results.sh control-weight-decay",
         "models": {"man": {"0": "control_man", "1": "control_man_wd1"}}},
     "control-plain": {
@@ -70,12 +70,13 @@ SETTINGS = {
         "models": {"man": "control_man"}},
     "man-new-seeds": {
         "what": "`man` with the recipe (the grid in one run) on seeds 5-9",
-        "command": "python -m mini_man.train --models man --seeds 5,6,7,8,9 --full-ranking 0",
+        "command": "python -m mini_man.train --weight-decay-grid 0,1 --models man --seeds 5,6,7,8,9 --full-ranking 0",
         "made_by": "bash tools/results.sh weight-decay-grid-new-seeds",
         "models": {"man": "man_wd_grid_seeds5-9"}},
     "man-local-new-seeds": {
         "what": "`man-local` with the recipe on seeds 5-9, one run per seed",
-        "command": "python -m mini_man.train --models man-local --seeds SEED --full-ranking 0  # SEED = 5, ..., 9",
+        "command": "python -m mini_man.train --weight-decay-grid 0,1 --models man-local --seeds SEED --full-ranking 0"
+                   "  # SEED = 5, ..., 9",
         "made_by": "bash tools/results.sh man-local-new-seeds",
         "models": {"man-local": [f"man_local_seed{s}" for s in range(5, 10)]}},
     "gru4rec-lr-grid": {
@@ -121,12 +122,13 @@ SETTINGS = {
         "models": "sasrec_loo100"},
     "main-job": {
         "what": "`python -m mini_man.train` with the recipe's grid: man, single, shared, sasrec, pop, seed 0",
-        "command": "python -m mini_man.train --models man,single,shared,sasrec,pop --out docs/results/main_job.json",
+        "command": "python -m mini_man.train --weight-decay-grid 0,1 --models man,single,shared,sasrec,pop "
+                   "--out docs/results/main_job.json",
         "made_by": "bash tools/results.sh main-job",
         "models": "main_job"},
     "sparse": {
         "what": "the sparse setting: the recipe's grid {0, 1} for man, man-local, single and sasrec, seeds 0-4",
-        "command": _SPARSE,
+        "command": _SPARSE.replace("--kcore", "--weight-decay-grid 0,1 --kcore"),
         "made_by": "bash tools/results.sh sparse; bash tools/results.sh sparse-weight-decay; "
                    "bash tools/results.sh sparse-weight-decay-rest",
         "models": {"man": {"0": "sparse_man", "1": "sparse_man_wd1"},
@@ -158,11 +160,15 @@ SETTINGS = {
         .replace("toys.csv", "toys_control.csv").replace("man,man-local,single,sasrec,pop", "man"),
         "made_by": "bash tools/results.sh sparse-both-rest",
         "models": {"man": "sparse_control_both"}},
+    # The first run trains each model once with plain Adam, one thread per run: the plain-Adam runs of the sample
+    # (its seed 0, docs/results/first_run.json, is checked against them in tests/test_reference.py).
     "first-run": {
-        "what": "the first run (`python -m mini_man.train`, no arguments) on seeds 0-4",
-        "command": "python -m mini_man.train --seeds 0,1,2,3,4 --out docs/results/first_run_seeds.json",
-        "made_by": "python -m mini_man.train --seeds 0,1,2,3,4 --out docs/results/first_run_seeds.json",
-        "models": "first_run_seeds"},
+        "what": "the first run (`python -m mini_man.train`, no arguments: man, single, sasrec, pop, plain Adam) "
+                "on seeds 0-4",
+        "command": "python -m mini_man.train --seeds 0,1,2,3,4",
+        "made_by": "bash tools/results.sh",
+        "models": {"man": "sample_man", "single": "sample_baselines", "sasrec": "sample_baselines",
+                   "pop": "sample_baselines"}},
 }
 
 

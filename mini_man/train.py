@@ -157,13 +157,13 @@ def recipe(name: str) -> dict:
     return dict(lr=1e-3, betas=(0.9, 0.98), warmup_steps=0) if name == "sasrec" else {}
 
 
-# Paper: Adam without weight decay. Here (the recipe of the command line, README "Results"): every trained model is
-# trained twice per seed, with plain Adam and with decoupled weight decay 1 (AdamW), and per domain the run with the
+# Paper: Adam without weight decay. Here (the reference protocol of docs/results.md, `--weight-decay-grid 0,1`; the
+# command line's default trains once, with plain Adam): every trained model is trained twice per seed, with plain Adam and with decoupled weight decay 1 (AdamW), and per domain the run with the
 # better validation score is kept (`train_and_test`'s grid, `selection.choose`); each domain is tested once. Weight
 # decay stops runs that memorise training pairs while on the popularity plateau and later settle lower (`man` in B:
 # std .044 without, .006 with the grid), but it holds `single`, `shared` and `gru4rec` on the plateau: the grid keeps
 # what works for each run, by validation only (notebook 08a, "After the plateau"). Each model trains twice: 1.7-5.5x
-# the time of one run (README "Results").
+# the time of one run (docs/results.md).
 WEIGHT_DECAY_GRID = (0.0, 1.0)
 
 

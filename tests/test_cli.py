@@ -127,12 +127,12 @@ def test_table_and_json_with_two_models_and_two_seeds(tiny, tmp_path, capsys):
             assert set(res) == METRICS | {f"{k}_std" for k in METRICS}
             assert all(0 <= res[k] <= 1 for k in METRICS)
         assert [run["seed"] for run in r["runs"][m]] == [0, 1]
-        run = r["runs"][m][0]  # the recipe: one run per setting of the weight-decay grid, one epoch each
-        assert {key: len(curve) for key, curve in run["curves"].items()} == {"0.003": 1, "0.003, weight decay 1": 1}
+        run = r["runs"][m][0]  # the default: one run (plain Adam), one epoch
+        assert {key: len(curve) for key, curve in run["curves"].items()} == {"0.003": 1}
         assert run["last_epoch"] == run["best_epoch"] == {"A": 1, "B": 1}
         assert set(run["lr"]) == {"A", "B"} and run["selected_by"] == "gauc"
     assert "protocol: --split time, 1 + 9 fixed candidates" in stdout
-    assert r["config"]["weight_decay_grid"] == list(train.WEIGHT_DECAY_GRID) == [0.0, 1.0]
+    assert r["config"]["weight_decay_grid"] == [0.0]
     buckets = r["runs"]["single"][0]["results"]["A"]["by_history_length"]
     assert list(buckets) == ["1-2", "3-5", "6-10", "11+"]
     assert sum(b["n"] for b in buckets.values()) == r["data"]["A"]["test"]
@@ -228,7 +228,7 @@ def test_checkpoint_round_trip_gives_identical_scores(tiny, saved, tmp_path, cap
     assert run_cli([*tiny, "--models", "single", "--load", str(ckpt), "--out", str(out)], capsys)[0] == 0
     loaded = json.loads(out.read_text())
     assert loaded["results"] == trained["results"]
-    assert trained["config"]["weight_decay_grid"] == [0.0, 1.0] and loaded["config"]["weight_decay_grid"] is None
+    assert trained["config"]["weight_decay_grid"] == [0.0] and loaded["config"]["weight_decay_grid"] is None
 
 
 @pytest.mark.parametrize("option", [["--weight-decay", "1"], ["--weight-decay-grid", "0,1"],

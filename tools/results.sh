@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # The runs behind docs/results.md (JSON and printed tables in docs/results/; the tables of docs/results.md are
-# written from the JSON by tools/make_docs.py). Each command trains with the
-# recipe (train.TrainConfig's defaults and the weight-decay grid {0, 1}) unless it says otherwise; the runs made
-# before the grid became the recipe say --weight-decay 0, which reproduces them (plain Adam, as then). On a 2-core
-# machine the two halves run in parallel, one core each (taskset), which is how the committed files were made;
-# `seconds` in them are 1-thread times.
+# written from the JSON by tools/make_docs.py). Each command trains with the recipe (train.TrainConfig's defaults)
+# and says which weight decay: --weight-decay 0 (plain Adam, the command line's default), --weight-decay 1, or the
+# reference protocol's grid --weight-decay-grid 0,1. Each run is pinned to one core (taskset), so it trains with one
+# thread and `seconds` in the files are 1-thread times; on a 2-core machine two parts run in parallel.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=docs/results
@@ -49,7 +48,9 @@ part() {
     man-local-new-seeds)  # the same for man-local: the recipe (the grid is the default now) on seeds 5-9, one file
        # per seed (a run can be stopped without losing the others); seed 5 last: its weight-decay-1 run sits on A's
        # plateau for all 100 epochs (~20 min)
-       for seed in 6 7 8 9 5; do run "man_local_seed$seed" 1 --models man-local --seeds "$seed" --full-ranking 0; done ;;
+       for seed in 6 7 8 9 5; do
+         run "man_local_seed$seed" 1 --weight-decay-grid 0,1 --models man-local --seeds "$seed" --full-ranking 0
+       done ;;
     sparse-weight-decay)  # the sparse setting's man and man-local, weight decay 1: with part sparse's plain-Adam runs,
        # the recipe's grid (mini_man.reference, setting "sparse")
        python -m mini_man.sample --setting sparse
@@ -60,8 +61,11 @@ part() {
        python -m mini_man.sample --setting sparse
        run sparse_baselines_wd1 1 --weight-decay 1 --domain-a data/sparse/video_games.csv --kcore 2 --seeds 0,1,2,3,4 \
            --full-ranking 0 --by-history-length --domain-b data/sparse/toys.csv --models single,sasrec ;;
-    main-job)  # the grid in one command, timed: the default models, seed and recipe (the weight-decay grid), one thread
-       run main_job 0 ;;
+    main-job)  # the grid in one command, timed, one thread: seed 0 of the reference protocol's main table
+       run main_job 0 --weight-decay-grid 0,1 --models man,single,shared,sasrec,pop ;;
+    first-run)  # the first run as a newcomer runs it (no arguments: both cores, one run per core); its seed 0 equals
+       # the plain-Adam runs of parts 0 and 1 (tests/test_reference.py); its time: benchmarks/bench_first_run.py
+       python -m mini_man.train --out "$out/first_run.json" > "$out/first_run.txt" 2> "$out/first_run.log" ;;
     control-weight-decay)  # the premise-off control's other half of the weight-decay grid (weight decay 1; part 1 ran
        # weight decay 0): mini_man.reference combines the two
        run control_man_wd1 1 --weight-decay 1 --domain-b data/sample/toys_control.csv --models man --seeds 0,1,2,3,4 \
