@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from mini_man import reference
+from mini_man import compare, reference
 
 
 @pytest.fixture
@@ -61,13 +61,11 @@ def test_unknown_names_and_missing_files_are_one_line_errors_naming_the_remedy(f
         reference.models("gone")
 
 
-def test_the_first_run_names_the_command_that_writes_it_until_it_is_committed():
-    if (reference.RESULTS / "first_run_seeds.json").exists():
-        assert reference.summary("first-run", "man", "A")[2] == 5
-    else:
-        with pytest.raises(reference.MissingResults, match="first_run_seeds.json is not there: it is written by "
-                                                           "`python -m mini_man.train --seeds 0,1,2,3,4"):
-            reference.per_seed("first-run", "man", "A")
+def test_the_first_runs_five_seeds_are_the_plain_adam_runs_of_its_models():
+    assert reference.models("first-run") == ["man", "single", "sasrec", "pop"]
+    for model in reference.models("first-run"):
+        assert reference.per_seed("first-run", model, "B") == reference.per_seed("sample-plain", model, "B")
+        assert reference.summary("first-run", model, "A")[2] == 5
 
 
 def test_the_samples_recipe_as_committed():
@@ -79,12 +77,7 @@ def test_the_samples_recipe_as_committed():
     assert reference.kept("sample", "single", "B") == ["0"] * 5  # with weight decay it stays on the plateau
     assert reference.summary("sample-plain", "man", "B")[1] > 0.04 > reference.summary("sample", "man", "B")[1]
     for setting in reference.SETTINGS:  # every committed setting reads (the first run once it is committed)
-        try:
-            names = reference.models(setting)
-        except reference.MissingResults:
-            assert setting == "first-run"
-            continue
-        for model in names:
+        for model in reference.models(setting):
             assert all(0 < v < 1 for v in reference.per_seed(setting, model, "B").values())
 
 
@@ -99,3 +92,21 @@ def test_the_combination_equals_the_grid_run_of_the_main_job():
             assert f"{job['weight_decay'][d]:g}" == combined["setting"][d]
             for metric in ("auc", "gauc", "mrr", "ndcg@10"):
                 assert job["results"][d][metric] == pytest.approx(combined["results"][d][metric], abs=1e-9)
+
+
+def test_the_first_run_is_seed_0_of_its_five_seeds():
+    """`python -m mini_man.train` as committed (docs/results/first_run.json: two processes, one thread per run) gives
+    seed 0 of the plain-Adam runs that the first run's 5-seed table reads (one process, one thread): the same best
+    epochs and test metrics, full ranking included."""
+    first = compare.load(reference.RESULTS / "first_run.json")
+    assert first["config"]["jobs"] == 2 and first["config"]["threads"] == 1
+    assert list(first["runs"]) == reference.models("first-run") == ["man", "single", "sasrec", "pop"]
+    for model in first["runs"]:
+        (run,) = first["runs"][model]
+        seed0 = reference.report("first-run", model)["runs"][model][0]
+        assert run["seed"] == seed0["seed"] == 0
+        assert run["best_epoch"] == seed0["best_epoch"] and run["last_epoch"] == seed0["last_epoch"]
+        for d in "AB":
+            for metric, value in run["results"][d].items():
+                if isinstance(value, float):
+                    assert value == pytest.approx(seed0["results"][d][metric], abs=1e-9), (model, d, metric)
