@@ -30,13 +30,16 @@ ROOT = Path(__file__).resolve().parent.parent
 MODELS = {"man": {}, "man-ep": {}, "man-ep (K = 1)": dict(n_neg=1), "sasrec": {}}  # label -> TrainConfig changes
 
 
-def timed_steps(d: data.CrossDomainData, steps: int, warmup: int, batch_size: int, seed: int = 0) -> dict:
-    """{label: {"seconds", "targets", "steps", "n_neg"}} over the timed steps of each model of `MODELS`."""
+def timed_steps(d: data.CrossDomainData, steps: int, warmup: int, batch_size: int | None = None,
+                seed: int = 0) -> dict:
+    """{label: {"seconds", "targets", "steps", "n_neg", "batch_size", "seconds_per_target"}} over the timed steps
+    of each model of `MODELS`, each with its recipe's batch size unless `batch_size` is given."""
     tensors = train.to_device(d, "cpu")
     runs = {}
     for label, change in MODELS.items():
         name = label.split(" ")[0]
-        tcfg = replace(train.TrainConfig(seed=seed, batch_size=batch_size), **train.recipe(name), **change)
+        tcfg = replace(train.TrainConfig(seed=seed), **train.recipe(name), **change)
+        tcfg = tcfg if batch_size is None else replace(tcfg, batch_size=batch_size)
         torch.manual_seed(seed)
         model = train.build_model(name, d).train()
         rng = np.random.default_rng(seed)
@@ -45,7 +48,7 @@ def timed_steps(d: data.CrossDomainData, steps: int, warmup: int, batch_size: in
         order = train.interleave(batches)
         order = (order * (1 + (warmup + steps) // len(order)))[: warmup + steps]  # epochs repeat if too short
         runs[label] = dict(model=model, optimizer=train.make_optimizer(model.parameters(), tcfg), inputs=inputs,
-                           order=order, n_neg=tcfg.n_neg, seconds=0.0, targets=0)
+                           order=order, n_neg=tcfg.n_neg, batch_size=tcfg.batch_size, seconds=0.0, targets=0)
     for i in range(warmup + steps):
         for r in runs.values():
             domain, idx = r["order"][i]
@@ -56,7 +59,8 @@ def timed_steps(d: data.CrossDomainData, steps: int, warmup: int, batch_size: in
                 r["seconds"] += time.perf_counter() - start
                 r["targets"] += int((batch[1] > 0).sum()) if r["model"].every_position else len(idx)
     return {label: dict(seconds=r["seconds"], targets=r["targets"], steps=steps, n_neg=r["n_neg"],
-                        seconds_per_target=r["seconds"] / r["targets"]) for label, r in runs.items()}
+                        batch_size=r["batch_size"], seconds_per_target=r["seconds"] / r["targets"])
+            for label, r in runs.items()}
 
 
 def main(argv=None) -> dict:
@@ -64,9 +68,11 @@ def main(argv=None) -> dict:
     p.add_argument("--domain-a", type=Path, default=ROOT / "data/sample/video_games.csv")
     p.add_argument("--domain-b", type=Path, default=ROOT / "data/sample/toys.csv")
     p.add_argument("--kcore", type=int, default=10, help="k-core filter of data.prepare (default: the CLI's 10)")
-    p.add_argument("--steps", type=int, default=40, help="timed steps per model (default: %(default)s)")
+    p.add_argument("--steps", type=int, default=60, help="timed steps per model (default: %(default)s)")
     p.add_argument("--warmup", type=int, default=4, help="untimed steps per model first (default: %(default)s)")
-    p.add_argument("--batch-size", type=int, default=train.TrainConfig().batch_size)
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="rows per step for every model (default: each model's recipe: 128 instances for man, 128 "
+                        "users' sequences for sasrec, 16 for man-ep)")
     p.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default: %(default)s)")
     p.add_argument("--out", type=Path, help="write the results as JSON here")
     args = p.parse_args(argv)
@@ -76,7 +82,7 @@ def main(argv=None) -> dict:
     runs = timed_steps(d, args.steps, args.warmup, args.batch_size)
     sasrec = runs["sasrec"]["seconds_per_target"]
     result = {
-        "command": " ".join(["python", "benchmarks/bench_per_target.py", *(argv if argv is not None else sys.argv[1:])]),
+        "command": " ".join(["python", "benchmarks/bench_per_target.py", *(sys.argv[1:] if argv is None else argv)]),
         "machine": {"cpu": cpu_name() or platform.machine(), "cores": os.cpu_count(),
                     "threads": torch.get_num_threads(), "torch": torch.__version__,
                     "loadavg_before": load_before, "loadavg_after": os.getloadavg()},
@@ -87,9 +93,9 @@ def main(argv=None) -> dict:
         "man_every_position_k1_per_target_over_sasrec": runs["man-ep (K = 1)"]["seconds_per_target"] / sasrec,
         "notes": NOTES,
     }
-    print(f"{'model':<15} {'1 + K':>5} {'targets':>8} {'seconds':>8} {'ms/target':>10} {'/ sasrec':>8}")
+    print(f"{'model':<15} {'batch':>5} {'1 + K':>5} {'targets':>8} {'seconds':>8} {'ms/target':>10} {'/ sasrec':>8}")
     for label, r in runs.items():
-        print(f"{label:<15} {1 + r['n_neg']:>5} {r['targets']:>8} {r['seconds']:>8.2f} "
+        print(f"{label:<15} {r['batch_size']:>5} {1 + r['n_neg']:>5} {r['targets']:>8} {r['seconds']:>8.2f} "
               f"{1e3 * r['seconds_per_target']:>10.4f} {r['seconds_per_target'] / sasrec:>8.2f}")
     m = result["machine"]
     print(f"{m['threads']} thread(s), {m['cpu']}, torch {m['torch']}, load average "

@@ -13,8 +13,8 @@ from torch import nn
 from mini_man.attention import GroupPrototypeAttention, ItemSimilarityAttention, SequenceFusionAttention
 from mini_man.config import MANConfig
 from mini_man.embeddings import ItemEmbedding, local_and_global_embeddings
-from mini_man.every_position import prefix_pool, prefix_view, target_rows
 from mini_man.encoders import make_encoder
+from mini_man.every_position import prefix_pool, prefix_view, target_rows
 from mini_man.layers import MLP, masked_mean
 from mini_man.losses import domain_objective
 
@@ -70,8 +70,8 @@ class MAN(nn.Module):
         if cfg.use_local:  # domain-specific: M^X, C^X, P^X (Eq. 1-2), Encoder (Eq. 3), local MLP (Eq. 14-15)
             self.emb = nn.ModuleDict({X: ItemEmbedding(n_items[X], cfg) for X in DOMAINS})
             self.enc = per_domain(lambda: make_encoder(cfg), shared=False)
-            local_in = [cfg.use_isa, cfg.use_sfa, cfg.use_gpa, True, True]  # e^Xi, s^Xs, g^Xu, s^X, M^X_target
             if cfg.head == "mlp":  # the dot head has no parameters of its own
+                local_in = [cfg.use_isa, cfg.use_sfa, cfg.use_gpa, True, True]  # e^Xi, s^Xs, g^Xu, s^X, M^X_target
                 self.mlp = per_domain(lambda: MLP((D * sum(local_in), *cfg.pred_hidden, 1)), shared=False)
         if cfg.use_isa:  # Eq. (5)-(6), per domain
             self.isa = per_domain(lambda: ItemSimilarityAttention(cfg), shared=False)

@@ -9,7 +9,8 @@ One trainer for every model of the experiments:
   rest of the other's follow). The loss of an X batch is `model.objective(X, logits)` = L^X (+ L^g) + lambda^X
   ||Theta^X||^2, never the joint sum of Eq. (18). A domain without training data is simply left out (Sec. 3.3.2).
 - Training instances: a history (B, T) and 1 + K candidates (the target, then K uniform negatives drawn anew
-  every epoch). `sasrec` instead trains every position of each user's sequence in one causal pass.
+  every epoch). `sasrec` and the MAN family's `*-ep` models instead train every position of each user's sequence
+  in one causal pass (`mini_man.every_position`).
 - After every epoch: the validation metrics per domain; early stopping per domain with a patience (A.5: 2; here 5,
   and never while the domain is still on the popularity plateau); each domain keeps a copy of its own best state
   and is tested with it once (as the official code does, §6 of the notes). With a learning-rate grid, each domain
@@ -155,13 +156,14 @@ def recipe(name: str) -> dict:
     """The `TrainConfig` fields in which model `name` is trained differently from the common recipe (the
     defaults): `sasrec` keeps the reference implementation's optimizer (lr 1e-3, Adam betas (0.9, 0.98), no
     warm-up) and its one negative per position, so that it can be checked against SASRec.pytorch's numbers
-    (README "Results"). The MAN family's every-position models (`*-ep`) warm up over 20 steps instead of 300: a step
-    of theirs holds a batch of users' whole sequences, ~15 targets each on the sample, so 20 steps see about the
-    targets that the recipe's 300 one-target steps see (about one epoch of A + B)."""
+    (README "Results"). The MAN family's every-position models (`*-ep`) take 16 users' sequences per step (~240
+    targets on the sample, about two one-target batches, ~170 steps per epoch of A + B): with 128 users a step held
+    ~1,900 targets, an epoch had 21 steps, and `man-ep` sat on the popularity plateau for 17 epochs (~360 steps;
+    `man` leaves it after thousands). Their warm-up, 150 steps, sees about the targets of the recipe's 300."""
     if name == "sasrec":
         return dict(lr=1e-3, betas=(0.9, 0.98), warmup_steps=0, n_neg=1)
     if VARIANTS.get(name, {}).get("objective") == "every-position":
-        return dict(warmup_steps=20)
+        return dict(batch_size=16, warmup_steps=150)
     return {}
 
 

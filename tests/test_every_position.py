@@ -164,3 +164,42 @@ def test_the_trainer_trains_every_position_with_k_negatives_each(name, tmp_path)
                                     tensors, head="dot")
     assert model.every_position and all(0 <= r.results[x]["auc"] <= 1 for x in "AB")
     assert r.fit.history[1]["train_loss"]["A"] < r.fit.history[0]["train_loss"]["A"]
+
+
+@pytest.mark.parametrize("pool", ["mean", "last"])
+@pytest.mark.parametrize("name", ["man-ep", "man-local-ep"])
+def test_the_prefix_path_on_a_whole_history_is_the_one_target_summary(name, pool):
+    """At t = T a prefix is the whole history: the running means, GPA per prefix (W^P's recency, the prototypes'
+    attention) and ISA's prefix view give what the paper's modules (`summarise`, GPA's `forward`) give it."""
+    m = make_model(name, pool=pool)
+    hist, _ = make_batch("A")
+    h = m.encode_sequence("A", hist)
+    last = torch.arange(4), torch.full((4,), hist.shape[1] - 1)
+    prefix, whole = m.summarise_prefixes("A", h, *last), m.summarise("A", h)
+    assert set(prefix) <= set(whole)
+    for k, v in prefix.items():
+        assert torch.allclose(v.float(), whole[k].float(), atol=1e-6), k
+
+
+def test_gpa_per_prefix_weighs_the_newest_item_of_each_prefix_with_the_last_column_of_w_p():
+    """A shorter prefix of a full row: W^P's last column goes to its newest item (recency), as for that prefix alone."""
+    m = make_model("man-ep")
+    gpa, G = m.gpa["A"], m.prototypes["A"].G
+    torch.manual_seed(2)
+    S, mask = torch.randn(1, 8, 20), torch.ones(1, 8, dtype=torch.bool)
+    g, w = gpa.prefixes(G, S, mask, torch.tensor([0]), torch.tensor([4]))  # the prefix of positions 0..4
+    alone = torch.cat([torch.zeros(1, 3, 20), S[:, :5]], dim=1)  # right-aligned on its own
+    g_alone, w_alone = gpa(G, alone, torch.arange(8).unsqueeze(0) >= 3)
+    assert torch.allclose(g, g_alone, atol=1e-6) and torch.allclose(w, w_alone, atol=1e-6)
+    g_unshifted, _ = gpa(G, S * (torch.arange(8) <= 4).view(1, 8, 1), (torch.arange(8) <= 4).unsqueeze(0))
+    assert not torch.allclose(g, g_unshifted, atol=1e-4)  # the same items at the window's columns 0..4 differ
+
+
+def test_the_head_option_of_the_command_line_reaches_the_man_family_only():
+    from types import SimpleNamespace
+
+    from mini_man import cli
+
+    args = SimpleNamespace(num_groups=5, pool=None, head="dot")
+    assert cli.model_overrides(args, "man-ep")["head"] == "dot"
+    assert cli.model_overrides(args, "sasrec") == {}
