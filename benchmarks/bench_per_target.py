@@ -6,7 +6,8 @@ one real position of a sequence for `man-ep` (1 + K candidates per position, K =
 (`train.epoch_inputs`, `epoch_batches`, `interleave`: A, B, A, B, ...): forward, backward and the Adam step of
 the model's recipe. The models take turns step by step, so a slow spell of the machine hits all of them alike.
 After `--warmup` steps each, `--steps` steps of each are timed; seconds per target = their total time / the
-targets they held. Also measured: `man-ep` with K = 1, which shows what ISA's per-candidate work costs.
+targets they held. Also measured: `man-ep` with K = 1, which shows what ISA's per-candidate work costs, and with
+128 sequences per step (sasrec's batch) instead of its recipe's 16, which shows what the small batch costs.
 
     python benchmarks/bench_per_target.py --out benchmarks/results/bench_per_target.json   # data/sample, 1 thread
 
@@ -27,7 +28,8 @@ import torch
 from mini_man import data, train
 
 ROOT = Path(__file__).resolve().parent.parent
-MODELS = {"man": {}, "man-ep": {}, "man-ep (K = 1)": dict(n_neg=1), "sasrec": {}}  # label -> TrainConfig changes
+MODELS = {"man": {}, "man-ep": {}, "man-ep (K = 1)": dict(n_neg=1), "man-ep (batch 128)": dict(batch_size=128),
+          "sasrec": {}}  # label -> changes to the model's recipe (`train.recipe`)
 
 
 def timed_steps(d: data.CrossDomainData, steps: int, warmup: int, batch_size: int | None = None,
@@ -38,7 +40,7 @@ def timed_steps(d: data.CrossDomainData, steps: int, warmup: int, batch_size: in
     runs = {}
     for label, change in MODELS.items():
         name = label.split(" ")[0]
-        tcfg = replace(train.TrainConfig(seed=seed), **train.recipe(name), **change)
+        tcfg = replace(train.TrainConfig(seed=seed), **{**train.recipe(name), **change})
         tcfg = tcfg if batch_size is None else replace(tcfg, batch_size=batch_size)
         torch.manual_seed(seed)
         model = train.build_model(name, d).train()
@@ -86,16 +88,18 @@ def main(argv=None) -> dict:
         "machine": {"cpu": cpu_name() or platform.machine(), "cores": os.cpu_count(),
                     "threads": torch.get_num_threads(), "torch": torch.__version__,
                     "loadavg_before": load_before, "loadavg_after": os.getloadavg()},
-        "data": {"domain_a": str(args.domain_a), "domain_b": str(args.domain_b), "kcore": args.kcore},
+        "data": {"domain_a": shown(args.domain_a), "domain_b": shown(args.domain_b), "kcore": args.kcore},
         "runs": runs,
         "man_per_target_over_sasrec": runs["man"]["seconds_per_target"] / sasrec,
         "man_every_position_per_target_over_sasrec": runs["man-ep"]["seconds_per_target"] / sasrec,
         "man_every_position_k1_per_target_over_sasrec": runs["man-ep (K = 1)"]["seconds_per_target"] / sasrec,
+        "man_every_position_batch128_per_target_over_sasrec":
+            runs["man-ep (batch 128)"]["seconds_per_target"] / sasrec,
         "notes": NOTES,
     }
-    print(f"{'model':<15} {'batch':>5} {'1 + K':>5} {'targets':>8} {'seconds':>8} {'ms/target':>10} {'/ sasrec':>8}")
+    print(f"{'model':<18} {'batch':>5} {'1 + K':>5} {'targets':>8} {'seconds':>8} {'ms/target':>10} {'/ sasrec':>8}")
     for label, r in runs.items():
-        print(f"{label:<15} {r['batch_size']:>5} {1 + r['n_neg']:>5} {r['targets']:>8} {r['seconds']:>8.2f} "
+        print(f"{label:<18} {r['batch_size']:>5} {1 + r['n_neg']:>5} {r['targets']:>8} {r['seconds']:>8.2f} "
               f"{1e3 * r['seconds_per_target']:>10.4f} {r['seconds_per_target'] / sasrec:>8.2f}")
     m = result["machine"]
     print(f"{m['threads']} thread(s), {m['cpu']}, torch {m['torch']}, load average "
@@ -111,7 +115,14 @@ NOTES = ("man re-encodes each target's history (two encoders, SFA, GPA, ISA, bot
          "once), the running means, ISA over the prefix's real positions for each of the 1 + K candidates, and "
          "both prediction MLPs per candidate. What remains is mostly ISA: its MLP runs on (prefix position, "
          "candidate) pairs, about t x (1 + K) per target at position t, where sasrec does one dot product per "
-         "candidate; the K = 1 row shows the cost with 1 + 1 candidates per position as sasrec trains.")
+         "candidate (the K = 1 row); the rest is the recipe's small batch of 16 sequences (the batch-128 row: the "
+         "same model and K at sasrec's batch). Timings on a shared machine: compare the rows of one run.")
+
+
+def shown(path: Path) -> str:
+    """`path` relative to the repository when it lies inside it (the JSON does not depend on the checkout)."""
+    path = path.resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def cpu_name() -> str:

@@ -64,7 +64,7 @@ def test_bench_per_target_times_real_training_steps_of_every_model(tmp_path):
                                "--steps", "2", "--warmup", "1", "--out", str(out)])
     assert json.loads(out.read_text())["man_every_position_per_target_over_sasrec"] > 0
     runs = r["runs"]
-    assert set(runs) == {"man", "man-ep", "man-ep (K = 1)", "sasrec"}
+    assert set(runs) == {"man", "man-ep", "man-ep (K = 1)", "man-ep (batch 128)", "sasrec"}
     assert 0 < runs["man"]["targets"] <= 2 * 128  # two timed steps of at most 128 instances
     assert runs["man-ep"]["batch_size"] == 16 and runs["man-ep"]["targets"] > 2 * 16  # many targets per sequence
     assert runs["man-ep"]["n_neg"] == 9 and runs["sasrec"]["n_neg"] == 1 and runs["man-ep (K = 1)"]["n_neg"] == 1
