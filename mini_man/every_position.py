@@ -22,9 +22,12 @@ Eq. (13) and the independent updating (Sec. 3.3.2) are unchanged: one domain per
 Paper: Sec. 3.3 trains one target per history, the history re-encoded for each; A.5's K negatives per target.
 Here: each user's last training window (as `sasrec`: the trainer's `sequence_batch_data`), every real position a
 target with its own 1 + K candidates (K = `TrainConfig.n_neg`, fresh every epoch); the BCE mean runs over all
-targets' candidates, so every target weighs as much as a one-target instance.
+targets' candidates, so every target weighs as much as a one-target instance. Paper (A.5): batch 20 targets.
+Here: 16 users' sequences per step (~240 targets on the sample) and a 150-step warm-up (`train.recipe`).
+Positions are a different model from `man`'s (counted from the oldest item, not the newest).
 """
 import torch
+
 
 def target_rows(pos: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The (row, position) of every real target of `pos` (B, T) (0 = nothing to predict): two (N,) long tensors,
