@@ -12,11 +12,13 @@ from mini_man.layers import MLP, NEG_INF, FeedForwardSandwich, masked_softmax
 def atten(Q: torch.Tensor, K: torch.Tensor, V: torch.Tensor, key_mask: torch.Tensor) -> torch.Tensor:
     """Eq. (9): `Atten(Q, K, V) = softmax(Q K^T / sqrt(D)) V`, padded keys excluded.
 
-    Q (B, n, D) or (n, D), K and V (B, T, D), key_mask (B, T) -> (B, n, D).
+    Q (B, n, D) or (n, D), K and V (B, T, D), key_mask (B, T) (the same keys for every query) or (B, n, T) (per
+    query) -> (B, n, D).
     """
     D = K.shape[-1]
     scores = Q @ K.transpose(-1, -2) / math.sqrt(D)  # (B, n, T)
-    return masked_softmax(scores, key_mask.unsqueeze(1)) @ V  # (B, n, D)
+    mask = key_mask.unsqueeze(1) if key_mask.dim() == 2 else key_mask  # (B, 1 or n, T)
+    return masked_softmax(scores, mask) @ V  # (B, n, D)
 
 
 class CrossAttention(nn.Module):
@@ -53,7 +55,10 @@ class ItemSimilarityAttention(nn.Module):
         Returns `e^{X_i}` (B, C, D) = sum_t E^{X_i}_t (Eq. 6 then the pooling of Eq. 14) and the weights
         softmax(F^X) (B, C, T). `scores` (or `scores_shared`) computes F^X (Eq. 5).
         """
-        H = E_X + E_Xg  # (B, T, D)
+        return self.attend(M_t, E_X + E_Xg, mask)
+
+    def attend(self, M_t: torch.Tensor, H: torch.Tensor, mask: torch.Tensor):
+        """`forward` given H = E^X + E^{X_g} (B, T, D), the history side of Eq. (5)-(6)."""
         F_X = self.scores(M_t, H, mask) if M_t.dim() == 3 else self.scores_shared(M_t, H, mask)  # (B, C, T)  Eq. (5)
         alpha = masked_softmax(F_X, mask.unsqueeze(1))  # (B, C, T), zero at padding
         e_Xi = alpha @ H  # (B, C, D)  Eq. (6) summed over t: E^{X_i}_t = alpha_t (E^X + E^{X_g})_t
@@ -116,19 +121,29 @@ class SequenceFusionAttention(nn.Module):
     """Eq. (7)-(9): `S^{A_s} = MLP(CA(S^A, S^{A_g}) + S^A)`, the local sequence attending to the global one.
 
     Appendix A.3: back-propagation of S^A and S^{A_g} is stopped here. Paper: no mask. Here: padded global
-    positions are excluded as keys, and no causal mask -- every item of the history precedes the target, so
-    nothing leaks (the official code is causal).
+    positions are excluded as keys. With the one-target objective no causal mask -- every item of the history
+    precedes the target, so nothing leaks. With the every-position objective (`cfg.objective`) query-causal, as
+    the official code: position t attends to global keys <= t, so S^{X_s} is computed once per sequence and the
+    summary of a prefix is the running mean of its rows (`every_position`).
+    Paper: Eq. (7) over the whole history. Here (every-position): S^{X_s}_t of a prefix ending at t' > t is the
+    one computed within the prefix ending at t, not re-attended over keys up to t' (exact per prefix would cost
+    T times more: a (B, T, T, D) tensor through the MLP per sequence).
     """
 
     def __init__(self, cfg: MANConfig):
         super().__init__()
         self.CA = CrossAttention(cfg.D)
         self.mlp = FeedForwardSandwich(cfg.D)
+        self.causal = cfg.objective == "every-position"
 
     def forward(self, S_X: torch.Tensor, S_Xg: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Eq. (7). S_X, S_Xg (B, T, D), mask (B, T) -> S^{X_s} (B, T, D), zero at padding."""
         S_X, S_Xg = S_X.detach(), S_Xg.detach()  # A.3: stop-gradient into the encoders
-        S_Xs = self.mlp(self.CA(S_X, S_Xg, mask) + S_X)  # (B, T, D)
+        keys = mask
+        if self.causal:
+            T = mask.shape[1]
+            keys = mask.unsqueeze(1) & torch.ones(T, T, dtype=torch.bool, device=mask.device).tril()  # (B, T, T)
+        S_Xs = self.mlp(self.CA(S_X, S_Xg, keys) + S_X)  # (B, T, D)
         return S_Xs * mask.unsqueeze(-1)
 
 
@@ -175,3 +190,27 @@ class GroupPrototypeAttention(nn.Module):
         w = torch.softmax(self.relevance(S_X, mask), dim=-1)  # (B, N_g)
         G_Xu = w.unsqueeze(-1) * self.prototypes(G, S_X, mask)  # (B, N_g, D)
         return G_Xu.sum(1), w  # (B, D), (B, N_g)
+
+    def prefixes(self, G: torch.Tensor, S_X: torch.Tensor, mask: torch.Tensor, b: torch.Tensor, t: torch.Tensor):
+        """`forward` for N prefixes of one causal pass at once (the every-position objective): prefix n is row b_n
+        of S_X (B, T, D), mask (B, T), up to position t_n; b, t (N,). Returns g^{X_u} (N, D) and the group
+        weights (N, N_g): the numbers `forward` gives each prefix as a right-aligned history of its own (tested).
+
+        Eq. (10) per prefix: W^P's last column weighs the prefix's newest position t, the one before it the
+        column before, and so on (W^P weighs by recency in every prefix); Eq. (11): the prototypes attend to the
+        prefix's real positions only. Both are computed for all T prefixes of every row, (B, T, N_g, D), without
+        a copy of the history per prefix, then the N rows are picked.
+        """
+        B, T, D = S_X.shape
+        S = S_X.detach() * mask.unsqueeze(-1)  # (B, T, D); A.3 stop-gradient
+        causal = torch.ones(T, T, dtype=torch.bool, device=S.device).tril()  # (T_s, T_u): prefix s holds u <= s
+        lag = torch.arange(T, device=S.device).unsqueeze(1) - torch.arange(T, device=S.device)  # (T_s, T_u): s - u
+        W = self.W_P[:, -T:][:, (T - 1 - lag).clamp(max=T - 1)] * causal  # (N_g, T_s, T_u): W^P of prefix s
+        pooled = torch.einsum("gsu,bud->bsgd", W, S)[b, t]  # (N, N_g, D): W^P S^X per prefix, Eq. (10)
+        w = torch.softmax(self.mlp_C(pooled).squeeze(-1), dim=-1)  # (N, N_g)
+        CA = self.CA
+        scores = CA.W_Q(G) @ CA.W_K(S).transpose(-1, -2) / math.sqrt(D)  # (B, N_g, T): Eq. (8)-(9)
+        keys = mask[:, None, None, :] & causal[None, :, None, :]  # (B, T_s, 1, T_u): the prefix's real positions
+        a = masked_softmax(scores.unsqueeze(1), keys) @ CA.W_V(S).unsqueeze(1)  # (B, T_s, N_g, D)
+        G_X = self.mlp_G(a[b, t])  # (N, N_g, D)  Eq. (11)
+        return (w.unsqueeze(-1) * G_X).sum(1), w  # (N, D), (N, N_g)  Eq. (12)

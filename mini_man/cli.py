@@ -27,7 +27,7 @@ import torch
 import mini_man
 from mini_man import checkpoint, distributed, models, train
 from mini_man import data as mdata
-from mini_man.config import POOLS, MANConfig
+from mini_man.config import HEADS, POOLS, MANConfig
 
 SAMPLE_FILES = ("video_games.csv", "toys.csv")
 MAIN_MODELS = ("man", "single", "sasrec", "pop")  # the first run
@@ -156,8 +156,10 @@ def build_parser() -> Parser:
                         "paper's numbers)")
     p.add_argument("--epochs", type=_int_at_least(1), default=tc.epochs, metavar="N",
                    help="most epochs any model trains, the same for every model (default: %(default)s)")
-    p.add_argument("--batch-size", type=_int_at_least(1), default=tc.batch_size, metavar="N",
-                   help="training instances per step, each from one domain (default: %(default)s)")
+    p.add_argument("--batch-size", type=_int_at_least(1), default=None, metavar="N",
+                   help=f"training instances per step, each from one domain; users' sequences for the every-position "
+                        f"models (default: each model's recipe, train.recipe: {tc.batch_size}, *-ep "
+                        f"{train.recipe('man-ep')['batch_size']})")
     p.add_argument("--patience", type=_int_at_least(0), default=tc.patience, metavar="N",
                    help="a domain stops after N epochs without a better validation score, but never while it is "
                         "within --plateau-margin of popularity; 0 = train the whole budget (the best epoch is still "
@@ -202,6 +204,9 @@ def build_parser() -> Parser:
                    help="read-out of the history summaries of Eq. (14)-(15) in the MAN family: 'mean' over positions "
                         "(the paper's average pooling) or the 'last' (newest) position (default: each model's own: "
                         "'last' for gru4rec, GRU4Rec's final hidden state; 'mean' for the others)")
+    p.add_argument("--head", choices=HEADS, default=None,
+                   help="prediction layer of Eq. (14)-(15) in the MAN family: 'mlp' (the paper's) or 'dot', the dot "
+                        "product of the history summaries with the target vector, as sasrec scores (default: 'mlp')")
     p.add_argument("--max-len", type=_int_at_least(1), default=mc.max_len, metavar="T",
                    help="history length T (default: %(default)s)")
     p.add_argument("--num-groups", type=_int_at_least(1), default=mc.num_groups, metavar="N",
@@ -270,11 +275,12 @@ def log(text: str) -> None:
 def setup(p: Parser, args):
     """Data, configs and checkpoint; any bad input becomes a one-line error (exit 2)."""
     try:
-        base = train.TrainConfig(epochs=args.epochs, batch_size=args.batch_size, patience=args.patience,
+        base = train.TrainConfig(epochs=args.epochs, patience=args.patience,
                                  plateau_margin=args.plateau_margin, patience_scope=args.patience_scope,
                                  select=args.select_by, device=args.device, ddp=args.ddp,
                                  full_ranking=args.full_ranking)
-        given = {k: v for k, v in (("lr", args.lr), ("warmup_steps", args.warmup)) if v is not None}
+        given = {k: v for k, v in (("lr", args.lr), ("warmup_steps", args.warmup), ("batch_size", args.batch_size))
+                 if v is not None}
         tcfgs = {m: replace(base, **{**train.recipe(m), **given}) for m in args.models}
         for t in tcfgs.values():  # every setting of the grids, checked before the first one trains
             for lr, wd in itertools.product(args.lr_grid or [t.lr], args.weight_decay_grid or [t.weight_decay]):
@@ -307,7 +313,8 @@ def setup(p: Parser, args):
 def model_overrides(args, name: str) -> dict:
     """The model options of the command line that apply to model `name` (N_g and the read-out: MAN family)."""
     pool = {} if args.pool is None else {"pool": args.pool}  # None: the model's own read-out (config.VARIANTS)
-    return models.family_overrides(name, num_groups=args.num_groups, **pool)
+    head = {} if args.head is None else {"head": args.head}
+    return models.family_overrides(name, num_groups=args.num_groups, **pool, **head)
 
 
 def run_loaded(name: str, data, tensors, tcfg, ckpt: dict, overrides: dict) -> train.RunResult:

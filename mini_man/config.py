@@ -10,6 +10,9 @@ BACKBONES = ("sasrec", "gru4rec")
 LOSSES = ("bce", "softmax")
 DISENTANGLE_FORMS = ("bounded", "printed")
 POOLS = ("mean", "last")
+OBJECTIVES = ("one-target", "every-position")
+POSITIONS = ("newest", "oldest")
+HEADS = ("mlp", "dot")
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,17 @@ class MANConfig:
     # default) or "last", the output at the newest position, which is SASRec's own read-out (Kang & McAuley 2018)
     # and keeps short-term patterns (what the last item says about the next) that a mean over T positions dilutes.
     pool: str = "mean"
+    # Eq. (14)-(15)'s prediction layer. "mlp" (the paper): MLP(e^Xi || s^Xs || g^Xu || s^X || M^X_target) +
+    # MLP_g(s^Xg || M_target). "dot": the same parts as dot products with the target, no MLP (`model.dot_logit`).
+    head: str = "mlp"
+    # What one training step sees (`mini_man.every_position`). "one-target" (the paper, Sec. 3.3): a history and the
+    # 1 + K candidates of its one target. "every-position": every position of a user's sequence predicts the next
+    # item in one causal pass (as SASRec trains), each target scored against the prefix before it only.
+    objective: str = "one-target"
+    # How P of Eq. (1)-(2) is indexed. "newest" (the official code): right-aligned, P_T is always the newest item.
+    # "oldest" (SASRec's reference): P_k is the k-th item of the history, so a prefix of a sequence gets the vectors
+    # it gets inside the whole sequence; the every-position objective needs it.
+    positions: str = "newest"
 
     # Which parts exist. MAN has all of them; the baselines and ablations switch some off.
     use_local: bool = True  # domain-specific branch: M^X, P^X, Encoder, local MLP
@@ -58,6 +72,12 @@ class MANConfig:
             (self.backbone in BACKBONES, f"backbone must be one of {BACKBONES}, got {self.backbone!r}"),
             (self.loss in LOSSES, f"loss must be one of {LOSSES}, got {self.loss!r}"),
             (self.pool in POOLS, f"pool must be one of {POOLS}, got {self.pool!r}"),
+            (self.head in HEADS, f"head must be one of {HEADS}, got {self.head!r}"),
+            (self.objective in OBJECTIVES, f"objective must be one of {OBJECTIVES}, got {self.objective!r}"),
+            (self.positions in POSITIONS, f"positions must be one of {POSITIONS}, got {self.positions!r}"),
+            (self.objective == "one-target" or self.positions == "oldest",
+             "objective 'every-position' needs positions='oldest' (a prefix must get the positions it has inside "
+             "its sequence)"),
             (self.disentangle in DISENTANGLE_FORMS,
              f"disentangle must be one of {DISENTANGLE_FORMS}, got {self.disentangle!r}"),
             (self.use_local or self.use_global, "at least one of use_local / use_global must be on"),
@@ -80,6 +100,8 @@ class MANConfig:
 # shared: the global branch alone, one backbone trained on both domains (Fig. 3 "Shared").
 # man-no-*: the ablations of Table 3. man-gru4rec: MAN on a GRU4Rec backbone (Fig. 3 "Cross").
 # man-local: MAN's architecture with nothing shared across domains -- the control for transfer.
+# *-ep: the same models trained every position in one causal pass, positions counted from the oldest item
+# (`mini_man.every_position`); a different model from the one-target one, not only a different training.
 _PLAIN = dict(use_isa=False, use_sfa=False, use_gpa=False)
 VARIANTS = {
     "man": {},
@@ -95,6 +117,9 @@ VARIANTS = {
     "man-no-gpa": dict(use_gpa=False),
     "man-local": dict(share_across_domains=False),
 }
+_EVERY_POSITION = dict(objective="every-position", positions="oldest")
+VARIANTS.update({"man-ep": _EVERY_POSITION, "single-ep": {**VARIANTS["single"], **_EVERY_POSITION},
+                 "man-local-ep": {**VARIANTS["man-local"], **_EVERY_POSITION}})
 
 
 def variant(name: str, **overrides) -> MANConfig:

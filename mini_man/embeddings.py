@@ -23,6 +23,7 @@ class ItemEmbedding(nn.Module):
         self.M = nn.Embedding(n_items, cfg.item_dim, padding_idx=0)  # M: (|I|, item_dim)
         self.C = nn.Embedding(3, cfg.domain_dim, padding_idx=0)  # domain embedding: (3, domain_dim)
         self.P = nn.Parameter(torch.empty(cfg.max_len, cfg.D))  # P: (T, D)
+        self.positions = cfg.positions  # "newest": P_T is the newest item; "oldest": P_1 is the oldest
         for w in (self.M.weight, self.C.weight, self.P):
             nn.init.xavier_uniform_(w)  # Sec. 4.1.3: Xavier initialisation
         with torch.no_grad():
@@ -35,10 +36,21 @@ class ItemEmbedding(nn.Module):
         return torch.cat([self.M(items), dom], dim=-1)  # (S, D)
 
     def forward(self, hist: torch.Tensor, domain: str) -> torch.Tensor:
-        """Eq. (1)-(2): `E_t = [M_{i_t} ; C_dom] + P_t` for a history (B, T) -> (B, T, D), zero at padding."""
+        """Eq. (1)-(2): `E_t = [M_{i_t} ; C_dom] + P_t` for a history (B, T) -> (B, T, D), zero at padding.
+
+        Paper: P_t for "position t" of a history of length T. Here: `positions="newest"` (the default, the official
+        code) indexes P by the column of the right-aligned window, so P_T is always the newest item;
+        `positions="oldest"` (SASRec's reference) gives the k-th item of the history P_k, so every prefix of a
+        sequence gets the vectors it has inside the whole sequence (the every-position objective needs that).
+        """
         T = hist.shape[1]
-        E = self.target(hist, domain) + self.P[-T:]  # (B, T, D); right-aligned: P_T is the newest item
-        return E * (hist > 0).unsqueeze(-1)  # padded positions carry nothing
+        real = hist > 0  # (B, T)
+        if self.positions == "newest":
+            P = self.P[-T:]  # (T, D); right-aligned: P_T is the newest item
+        else:
+            P = self.P[(real.cumsum(1) - 1).clamp(min=0)]  # (B, T, D): P_1 is the oldest kept item
+        E = self.target(hist, domain) + P  # (B, T, D)
+        return E * real.unsqueeze(-1)  # padded positions carry nothing
 
 
 def local_and_global_embeddings(emb: ItemEmbedding, emb_g: ItemEmbedding, hist: torch.Tensor,

@@ -7,7 +7,8 @@ What makes it "canonical", and differ from the paper's `single` (Table 2 "SASRec
 - score: dot product of that vector with the candidate's item embedding, one table shared by input and output
   (no MLP over `[s || M_target]`);
 - training: every position of a user's sequence predicts the next item in one causal pass, one sampled negative
-  per position, BCE (`sequence_loss`); the trainer calls it instead of scoring 1 + K candidates per history;
+  per position (K = 1, `train.recipe`), BCE (`sequence_loss`); the trainer calls it instead of scoring 1 + K
+  candidates per history;
 - the reference's sizes: hidden 50, 2 blocks, 1 head, dropout 0.2, embeddings scaled by sqrt(hidden),
   post-attention residual `LN(x) + MHA(LN(x), x, x)` and a point-wise FFN with its own residual.
 One model per domain (nothing crosses domains), like `single`.
@@ -95,6 +96,8 @@ class SASRecDomain(nn.Module):
 class SASRec(nn.Module):
     """Canonical SASRec for each domain; `forward(domain, hist, cand) -> logits (B, C)`."""
 
+    every_position = True  # the trainer calls `sequence_loss`
+
     def __init__(self, cfg: SASRecConfig, n_items: dict):
         super().__init__()
         self.cfg = cfg
@@ -121,13 +124,14 @@ class SASRec(nn.Module):
         return net.encode(hist)[:, -1] @ net.item.weight.T  # (B, n_items)
 
     def sequence_loss(self, domain: str, hist: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor) -> torch.Tensor:
-        """Every-position training (Kang & McAuley, Sec. III-E): BCE of each next item `pos` (B, T) against one
-        negative `neg` (B, T), both scored by the vector at the same position of one causal pass over `hist`
-        (B, T). Positions where `pos` is 0 (padding) do not count; the mean runs over the real positions."""
+        """Every-position training (Kang & McAuley, Sec. III-E): BCE of each next item `pos` (B, T) against its
+        negatives `neg` (B, T, K) (the reference: K = 1), all scored by the vector at the same position of one
+        causal pass over `hist` (B, T). Positions where `pos` is 0 (padding) do not count; the sum over the real
+        positions' candidates is divided by the number of real positions."""
         net = self.net[domain]
         F_all = net.encode(hist)  # (B, T, d)
         logit_pos = (F_all * net.item(pos)).sum(-1)  # (B, T)
-        logit_neg = (F_all * net.item(neg)).sum(-1)  # (B, T)
+        logit_neg = (F_all.unsqueeze(2) * net.item(neg)).sum(-1)  # (B, T, K)
         real = pos > 0  # (B, T)
         loss = F.binary_cross_entropy_with_logits(logit_pos[real], torch.ones_like(logit_pos[real]), reduction="sum")
         loss = loss + F.binary_cross_entropy_with_logits(logit_neg[real], torch.zeros_like(logit_neg[real]),

@@ -9,7 +9,8 @@ One trainer for every model of the experiments:
   rest of the other's follow). The loss of an X batch is `model.objective(X, logits)` = L^X (+ L^g) + lambda^X
   ||Theta^X||^2, never the joint sum of Eq. (18). A domain without training data is simply left out (Sec. 3.3.2).
 - Training instances: a history (B, T) and 1 + K candidates (the target, then K uniform negatives drawn anew
-  every epoch). `sasrec` instead trains every position of each user's sequence in one causal pass.
+  every epoch). `sasrec` and the MAN family's `*-ep` models instead train every position of each user's sequence
+  in one causal pass (`mini_man.every_position`).
 - After every epoch: the validation metrics per domain; early stopping per domain with a patience (A.5: 2; here 5,
   and never while the domain is still on the popularity plateau); each domain keeps a copy of its own best state
   and is tested with it once (as the official code does, §6 of the notes). With a learning-rate grid, each domain
@@ -37,6 +38,7 @@ import torch
 
 from mini_man import data as mdata
 from mini_man import distributed, metrics, models, selection
+from mini_man.config import VARIANTS
 from mini_man.sasrec import next_items
 
 DOMAINS = ("A", "B")
@@ -77,7 +79,7 @@ class TrainConfig:
     # term (`MANConfig.lambda_l2`), which goes through Adam's normalisation and switches ISA and GPA off.
     weight_decay: float = 0.0
     select: str = "auto"  # validation metric for the best epoch: "gauc", "ndcg@10" or "auto" (`selection_metric`)
-    n_neg: int = 9  # K training negatives per positive (official train_num_ngs = 9)
+    n_neg: int = 9  # K training negatives per target (official train_num_ngs = 9); per position for every-position
     # Appendix A.5 stops after 2 epochs without improvement, which stops every model on the plateau. Here: patience 5,
     # counted only once the domain's best validation GAUC is `plateau_margin` above the popularity scorer's on the same
     # validation candidates: a model still on the plateau trains on (up to `epochs`) instead of being stopped before
@@ -153,8 +155,16 @@ def to_device(data: mdata.CrossDomainData, device) -> dict[str, dict[str, SplitT
 def recipe(name: str) -> dict:
     """The `TrainConfig` fields in which model `name` is trained differently from the common recipe (the
     defaults): `sasrec` keeps the reference implementation's optimizer (lr 1e-3, Adam betas (0.9, 0.98), no
-    warm-up), so that it can be checked against SASRec.pytorch's numbers (README "Results")."""
-    return dict(lr=1e-3, betas=(0.9, 0.98), warmup_steps=0) if name == "sasrec" else {}
+    warm-up) and its one negative per position, so that it can be checked against SASRec.pytorch's numbers
+    (README "Results"). The MAN family's every-position models (`*-ep`) take 16 users' sequences per step (~240
+    targets on the sample, about two one-target batches, ~170 steps per epoch of A + B): with 128 users a step held
+    ~1,900 targets, an epoch had 21 steps, and `man-ep` sat on the popularity plateau for 17 epochs (~360 steps;
+    `man` leaves it after thousands). Their warm-up, 150 steps, sees about the targets of the recipe's 300."""
+    if name == "sasrec":
+        return dict(lr=1e-3, betas=(0.9, 0.98), warmup_steps=0, n_neg=1)
+    if VARIANTS.get(name, {}).get("objective") == "every-position":
+        return dict(batch_size=16, warmup_steps=150)
+    return {}
 
 
 # Paper: Adam without weight decay. Here (the reference protocol of docs/results.md, `--weight-decay-grid 0,1`; the
@@ -203,38 +213,54 @@ def last_rows(split: mdata.Split) -> np.ndarray:
     return np.flatnonzero(np.r_[split.user[1:] != split.user[:-1], True])
 
 
-def sequence_batch_data(split: mdata.Split, st: SplitTensors, n_items: int, rng, device):
-    """The training data of every-position models (`sasrec`): one sequence per user, its last training instance.
-    Returns hist (U, T), pos (U, T) = the next item at every position (0 where nothing is predicted) and
-    neg (U, T) = one fresh uniform negative per position (never the positive), all on `device`."""
+def sequence_batch_data(split: mdata.Split, st: SplitTensors, n_items: int, k: int, rng, device):
+    """The training data of every-position models (`sasrec`, the MAN family's `*-ep`): one sequence per user, its
+    last training instance. Returns hist (U, T), pos (U, T) = the next item at every position (0 where nothing is
+    predicted) and neg (U, T, k) = k fresh uniform negatives per position (never the positive), all on `device`."""
     rows = torch.as_tensor(last_rows(split), device=device)
     hist = st.hist[rows]  # (U, T)
     pos = next_items(hist, st.target[rows])  # (U, T)
-    neg = mdata.sample_negatives(pos.cpu().numpy().ravel(), n_items, 1, rng).reshape(pos.shape)  # (U, T)
+    neg = mdata.sample_negatives(pos.cpu().numpy().ravel(), n_items, k, rng).reshape(*pos.shape, k)  # (U, T, k)
     return hist, pos, torch.as_tensor(neg, device=device)
+
+
+def epoch_inputs(model, dd: mdata.DomainData, st: SplitTensors, tcfg: TrainConfig, rng) -> tuple:
+    """One epoch's training rows of a domain, with fresh negatives: (hist (U, T), pos (U, T), neg (U, T, K)) per
+    user for every-position models (`sequence_batch_data`), else (hist (N, T), cand (N, 1 + K)) per instance."""
+    if getattr(model, "every_position", False):
+        return sequence_batch_data(dd.train, st, dd.n_items, tcfg.n_neg, rng, tcfg.device)
+    return st.hist, train_candidates(dd.train, dd.n_items, tcfg.n_neg, rng, tcfg.device)
+
+
+def train_step(model, net, optimizer, domain: str, batch: list) -> torch.Tensor:
+    """One optimizer step on a batch of `domain` (rows of `epoch_inputs`); returns the loss. `net` is `model` or
+    its DDP wrapper, through which a one-target forward runs."""
+    if getattr(model, "every_position", False):
+        loss = model.sequence_loss(domain, *batch)
+    else:
+        loss = model.objective(domain, net(domain, *batch))  # logits (B, 1 + K)
+    optimizer.zero_grad(set_to_none=True)  # the other domain's parameters keep grad None: Adam skips them
+    loss.backward()
+    optimizer.step()
+    return loss
 
 
 def train_epoch(model, optimizer, data, tensors, domains, tcfg: TrainConfig, rng, ddp=None,
                 scheduler=None) -> dict[str, float]:
     """One epoch over the training sets of `domains`; returns the mean loss per batch row of each domain.
 
-    The MAN family scores every training instance's 1 + K candidates (`model.objective`). Models with a
-    `sequence_loss` (`sasrec`) see each user's training sequence once, every position predicting the next item
-    in one causal pass; a batch row is then a user.
+    The MAN family scores every training instance's 1 + K candidates (`model.objective`). Every-position models
+    (`model.every_position`: `sasrec`, the MAN family's `*-ep`) see each user's training sequence once, every
+    position predicting the next item against K = `tcfg.n_neg` negatives in one causal pass (`sequence_loss`); a
+    batch row is then a user.
     With `ddp` (`model` wrapped by `distributed.wrap`), this process trains on its share of the batches; the
     forward runs through the wrapper (DDP hooks the gradients of that call), the objective on `model` itself.
     `scheduler` (the learning-rate warm-up) steps after every optimizer step.
     """
     inputs, batches = {}, {}
     parts = distributed.world_size() if ddp is not None else 1
-    sequences = hasattr(model, "sequence_loss")
     for d in domains:
-        dd = data.domains[d]
-        if sequences:
-            inputs[d] = sequence_batch_data(dd.train, tensors[d]["train"], dd.n_items, rng, tcfg.device)
-        else:
-            inputs[d] = (tensors[d]["train"].hist,  # (N, T), and (N, 1 + K) candidates
-                         train_candidates(dd.train, dd.n_items, tcfg.n_neg, rng, tcfg.device))
+        inputs[d] = epoch_inputs(model, data.domains[d], tensors[d]["train"], tcfg, rng)
         batches[d] = epoch_batches(len(inputs[d][0]), tcfg.batch_size, rng, tcfg.device, parts)
         if ddp is not None:  # the same batches on every process (same rng); each takes its share
             batches[d] = distributed.shard(batches[d])
@@ -242,14 +268,7 @@ def train_epoch(model, optimizer, data, tensors, domains, tcfg: TrainConfig, rng
     net = model if ddp is None else ddp
     net.train()
     for d, idx in interleave(batches):
-        if sequences:
-            loss = model.sequence_loss(d, *(x[idx] for x in inputs[d]))
-        else:
-            logits = net(d, inputs[d][0][idx], inputs[d][1][idx])  # (B, 1 + K)
-            loss = model.objective(d, logits)
-        optimizer.zero_grad(set_to_none=True)  # the other domain's parameters keep grad None: Adam skips them
-        loss.backward()
-        optimizer.step()
+        loss = train_step(model, net, optimizer, d, [x[idx] for x in inputs[d]])
         if scheduler is not None:
             scheduler.step()
         total[d] += loss.detach() * len(idx)
@@ -402,8 +421,8 @@ def fit(model, data: mdata.CrossDomainData, tensors, tcfg: TrainConfig, log=None
             res.best_valid[d] = evaluate(model, d, data.domains[d].valid, tensors[d]["valid"],
                                          tcfg.eval_batch_size)[metric]
         return res
-    if tcfg.ddp and hasattr(model, "sequence_loss"):
-        raise ValueError("--ddp trains the MAN family only; train sasrec in one process")
+    if tcfg.ddp and getattr(model, "every_position", False):
+        raise ValueError("--ddp trains one-target models only; train sasrec and the *-ep models in one process")
     optimizer = make_optimizer(model.parameters(), tcfg)
     scheduler = warmup(optimizer, tcfg.warmup_steps)
     ddp, lead = None, True

@@ -78,7 +78,7 @@ def test_every_position_loss_equals_scoring_each_prefix_separately():
         losses.append(F.binary_cross_entropy_with_logits(logits, torch.tensor([[1.0, 0.0]]).expand_as(logits),
                                                          reduction="none").sum(1))
     expected = torch.cat(losses).mean()
-    assert torch.allclose(m.sequence_loss("A", hist, pos, neg), expected, atol=1e-5)
+    assert torch.allclose(m.sequence_loss("A", hist, pos, neg.unsqueeze(-1)), expected, atol=1e-5)  # K = 1
 
 
 def test_next_items_shifts_left_and_predicts_nothing_from_padding():

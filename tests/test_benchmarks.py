@@ -50,3 +50,23 @@ def test_bench_scale_runs_and_tests_a_model(tmp_path):
     r = bench_scale.run_model("single", d, train.to_device(d, tcfg.device), tcfg)
     assert len(r["epoch_seconds"]) == 1 and 0 < r["test_seconds"] < r["whole_seconds"]
     assert all(0 <= v <= 1 for v in r["hr@10_full"].values())
+
+
+def test_bench_per_target_times_real_training_steps_of_every_model(tmp_path):
+    import json
+
+    import bench_per_target
+    from mini_man.sample import generate
+
+    paths = generate(users=(40, 40), items=(60, 60), length=(14.0, 14.0), seed=0).write(tmp_path)[:2]
+    out = tmp_path / "bench.json"
+    r = bench_per_target.main(["--domain-a", str(paths[0]), "--domain-b", str(paths[1]), "--kcore", "1",
+                               "--steps", "2", "--warmup", "1", "--out", str(out)])
+    assert json.loads(out.read_text())["man_every_position_per_target_over_sasrec"] > 0
+    runs = r["runs"]
+    assert set(runs) == {"man", "man-ep", "man-ep (K = 1)", "man-ep (batch 128)", "sasrec"}
+    assert 0 < runs["man"]["targets"] <= 2 * 128  # two timed steps of at most 128 instances
+    assert runs["man-ep"]["batch_size"] == 16 and runs["man-ep"]["targets"] > 2 * 16  # many targets per sequence
+    assert runs["man-ep"]["n_neg"] == 9 and runs["sasrec"]["n_neg"] == 1 and runs["man-ep (K = 1)"]["n_neg"] == 1
+    assert all(x["seconds"] > 0 and x["targets"] > 0 for x in runs.values())
+    assert r["man_per_target_over_sasrec"] == runs["man"]["seconds_per_target"] / runs["sasrec"]["seconds_per_target"]
