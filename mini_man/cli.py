@@ -223,7 +223,7 @@ def build_parser() -> Parser:
                         "global batch N times it; only rank 0 evaluates and prints")
     p.add_argument("--jobs", type=_int_at_least(1), default=CORES, metavar="N",
                    help="train N runs (model x seed) at once, in N processes of one thread each; the results are "
-                        "the same as with --jobs 1 (default: the cores available, %(default)s)")
+                        "those of --jobs 1 on one core (default: the cores available, %(default)s)")
     p.add_argument("--out", type=Path, metavar="PATH", help="also write all results as JSON to PATH")
     p.add_argument("--save", type=Path, metavar="PATH",
                    help="save the trained model (one model, one seed): each domain's best state_dict")
