@@ -250,7 +250,7 @@ def _04_3(answer):
 
 @exercise("04", 4)
 def _04_4(answer):
-    _close(answer, 0.553, 0.02, "mean row entropy of the trained SFA on B's full-length test histories",
+    _close(answer, 1.582, 0.02, "mean row entropy of the trained SFA on B's full-length test histories",
            "Hint: the notebook's last section with 'B' in place of 'A' (the same trained model).")
 
 
