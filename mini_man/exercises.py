@@ -383,7 +383,7 @@ def _07a_1(answer):
 @exercise("07a", 2)
 def _07a_2(answer):
     from mini_man import metrics
-    _close(answer, metrics.sampled_metrics(SCORES_07A, USER_07A)["gauc"], 1e-9, "GAUC weighted by candidate rows",
+    _close(answer, metrics.sampled_metrics(SCORES_07A, USER_07A)["gauc"], 1e-4, "GAUC weighted by candidate rows",
            "Hint: metrics.auc_by_group over the flattened rows, then weights n_pos * 10 instead of n_pos.")
 
 
