@@ -8,7 +8,7 @@
 AssertionError with a hint otherwise. Numbers are compared with a tolerance. Where the answer is computed from the
 sample data, the check computes the expected value from the same data; where it comes from a short training run,
 the expected value is the one of the notebook's knobs and seed, which the solution notebook computes and checks
-with the same call. Open-ended exercises have a rubric in their notebook instead of a check.
+with the same call; the tolerance then allows for the batches a student's own run draws. Open-ended exercises have a rubric in their notebook instead of a check.
 
 The checks are grouped by notebook below, one section each, after the registry.
 """
@@ -195,7 +195,7 @@ def _02_4(answer):
 
 @exercise("03", 1)
 def _03_1(answer):
-    _close(answer, 0.80, 0.05, "man-no-isa's share of toy histories with the positive ranked first (knobs and seed "
+    _close(answer, 0.80, 0.1, "man-no-isa's share of toy histories with the positive ranked first (knobs and seed "
            "of the notebook)", "Hint: train variant('man-no-isa', max_len=T, loss='softmax') exactly as the notebook "
            "trains man, then score 500 fresh toy histories.")
 
@@ -211,13 +211,13 @@ def _03_2(answer):
 def _03_3(answer):
     chance, top1 = _pair(answer, "(chance accuracy with K = 1, top-1 accuracy after 150 steps)")
     _close(chance, 0.5, 1e-9, "chance with K = 1", "Hint: one positive among 1 + K candidates.")
-    _close(top1, 0.82, 0.05, "top-1 accuracy after 150 steps with K = 1 (the notebook's seed)",
+    _close(top1, 0.82, 0.1, "top-1 accuracy after 150 steps with K = 1 (the notebook's seed)",
            "Hint: the notebook's training loop with K = 1 and TOY_STEPS = 150, then 500 fresh toy histories.")
 
 
 @exercise("03", 4)
 def _03_4(answer):
-    _close(answer, 0.76, 0.05, "total ISA weight of candidate 7 on its two copies in [0, 7, 3, 7, 1, 12, 5, 9]",
+    _close(answer, 0.76, 0.1, "total ISA weight of candidate 7 on its two copies in [0, 7, 3, 7, 1, 12, 5, 9]",
            "Hint: add alpha[0, 0, 1] and alpha[0, 0, 3] of the model trained in the notebook.")
 
 
