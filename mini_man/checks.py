@@ -55,7 +55,8 @@ def check(raw: pd.DataFrame, path, fmt: Format) -> pd.DataFrame:
         if not np.isfinite(rating).all():
             refuse(~np.isfinite(rating), "a rating that is not a number")
         if fmt.amazon and ((rating < 1) | (rating > 5)).any():
-            refuse((rating < 1) | (rating > 5), "a rating outside Amazon's 1-5 stars", STARS_HINT.format(name=fmt.name))
+            stars = (rating < 1) | (rating > 5)
+            refuse(stars, "a rating outside Amazon's 1-5 stars", STARS_HINT.format(name=fmt.name))
     if fmt.time_unit is not None:
         ts = _seconds(ts, fmt, path, refuse)
     return pd.DataFrame({"user": user, "item": item, "rating": rating, "timestamp": ts.astype(np.int64)})

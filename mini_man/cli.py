@@ -262,9 +262,9 @@ def check_output(p: Parser, flag: str, args) -> None:
         return
     path = path.resolve()
     other = "save" if flag == "out" else "out"
-    inputs = {"--domain-a": args.domain_a, "--domain-b": args.domain_b, "--load": args.load, f"--{other}":
-              getattr(args, other)}
-    clash = [name for name, given in inputs.items() if given is not None and Path(given).resolve() == path]
+    others = {"--domain-a": args.domain_a, "--domain-b": args.domain_b, "--load": args.load,
+              f"--{other}": getattr(args, other)}
+    clash = [name for name, given in others.items() if given is not None and Path(given).resolve() == path]
     if path.is_dir():
         example = path / ("results.json" if flag == "out" else "model.pt")
         problem = f"{path} is a folder: give a file path, e.g. {example}"

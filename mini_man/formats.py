@@ -184,7 +184,7 @@ def resolve(path, format: str = "auto") -> Format:
 
 def read(path, fmt: Format) -> pd.DataFrame:
     """Parse the file as `fmt` with pandas: columns user, item, rating, timestamp (raw values; rating NaN and
-    timestamp = file position where the format has none) and line (the row's 1-based line, "record" for JSON).
+    timestamp = file position where the format has none) and line (the row's 1-based line in the file).
     Blank lines are dropped. Raises `DataError` when the file does not parse as `fmt`."""
     path = Path(path)
     try:
@@ -281,8 +281,8 @@ def _json_lines(path: Path, fmt: Format) -> pd.DataFrame:
         for name, options in fields.items():
             key = next((k for k in options if k in keys), None)
             if key is None:
-                raise DataError(f"{path}: records {lines[0]}..{lines[-1]} have no field {' or '.join(options)} "
-                                f"(format {fmt.name}: {fmt.layout})")
+                raise DataError(f"{path}: the records of lines {lines[0]}..{lines[-1]} have no field "
+                                f"{' or '.join(options)} (format {fmt.name}: {fmt.layout})")
             cols[name] = [r.get(key) for r in records]
         parts.append(pd.DataFrame(cols, dtype=object).assign(line=np.array(lines, dtype=np.int64)))
         records.clear()

@@ -97,6 +97,13 @@ def test_every_format_gives_the_same_prepared_data_and_metrics_as_amazon2014(tmp
         assert popularity_metrics(cd) == popularity_metrics(reference)
 
 
+def test_the_csv_format_reads_an_amazon2014_file_as_amazon2014_does(tmp_path, events):
+    """Same layout, other rules (any rating scale): on Amazon's stars the prepared data are identical."""
+    paths = pair(tmp_path, events, "amazon2014")
+    got, want = (arrays(data.prepare(*paths, format=f, **PREP)) for f in ("csv", "amazon2014"))
+    assert got.keys() == want.keys() and all(np.array_equal(got[k], want[k]) for k in want)
+
+
 def test_amazon2014_reference_is_read_as_amazon2014(tmp_path, events):
     paths = pair(tmp_path, events, "amazon2014", gz=True)
     assert formats.resolve(paths[0]).name == "amazon2014"
@@ -229,7 +236,7 @@ def test_json_records_missing_a_value_are_refused_with_the_record(tmp_path, reco
 def test_json_without_a_field_is_refused(tmp_path):
     path = tmp_path / "a.json"
     path.write_text(json.dumps({"reviewerID": "AX1", "asin": "B000000001", "unixReviewTime": 86400}) + "\n")
-    with pytest.raises(DataError, match="records 1..1 have no field overall"):
+    with pytest.raises(DataError, match="the records of lines 1..1 have no field overall"):
         data.load_ratings(path)
 
 
