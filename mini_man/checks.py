@@ -5,9 +5,10 @@ either refused (`DataError`) or handled in the documented way below, with a `Dat
 
 | column | refused | handled |
 |---|---|---|
-| any | empty field (a short row) | - |
-| user, item (Amazon formats) | user ids that look like Amazon item ids (ASIN/ISBN-10) while item ids do not: swapped columns | - |
-| rating | not a number; Amazon formats: outside 1-5 stars | every rating is an implicit positive (paper A.4) |
+| any | no rows (a header only); empty field (a short row) | - |
+| user, item | - | stripped of spaces around them (`A1, B2` is `A1`, `B2`); kept as strings |
+| user, item (Amazon formats) | user ids that look like Amazon item ids (ASIN/ISBN-10) while item ids do not, with an ASIN among the users or Amazon user ids among the items: swapped columns | - |
+| rating | not a number; Amazon formats: outside 1-5 stars (`csv`: any number) | every rating is an implicit positive (paper A.4) |
 | timestamp | not a number, negative, not whole, >= 1e14 (microseconds?), a mix of seconds and milliseconds | milliseconds (all >= 1e11) -> seconds (floored) |
 The unit rule: Amazon's reviews start in 1996 (~8.3e8 s, ~8.3e11 ms); 1e11 s is the year 5138, 1e11 ms is 1973.
 """
@@ -16,29 +17,31 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from mini_man.formats import AMAZON_ITEM, DataError, DataWarning, Format
+from mini_man.formats import AMAZON_ITEM, AMAZON_USER, ASIN, HEADERLESS, DataError, DataWarning, Format
 
 SECONDS_BELOW = 1e11  # a timestamp >= this is milliseconds
 MILLISECONDS_BELOW = 1e14  # a timestamp >= this is neither seconds nor milliseconds
 ID_SAMPLE = 10_000  # rows whose ids are matched against the Amazon item pattern
-RATING_SWAP_HINT = "; are the columns in another order? (see --format)"
+STARS_HINT = ("; format {name} holds Amazon's 1-5 stars: for ratings on another scale (0.5 steps, 0-10, ...) use "
+              "--format csv (your own user,item,rating,timestamp file: any number), or check the column order")
 
 
 def check(raw: pd.DataFrame, path, fmt: Format) -> pd.DataFrame:
     """Columns user, item (str), rating (float64, NaN where the format has none), timestamp (int64 seconds, or
     the file position where the format has no time), in file order. Raises `DataError` for a value that cannot be
     right; warns (`DataWarning`) where a value is converted."""
-    where = "record" if fmt.name.endswith(("json", "jsonl")) else "line"
+    if raw.empty:
+        raise DataError(f"{path}: no rating rows (a header only?); expected {fmt.layout}")
 
     def refuse(bad: np.ndarray, what: str, hint: str = ""):
         row = raw.iloc[int(np.argmax(bad))]
         fields = ", ".join(f"{c} {'' if pd.isna(row[c]) else str(row[c])!r}" for c in ("user", "item", "rating",
                                                                                           "timestamp"))
-        raise DataError(f"{path}: {int(bad.sum()):,} row(s) with {what}, e.g. {where} {row['line']}: {fields}{hint}")
+        raise DataError(f"{path}: {int(bad.sum()):,} row(s) with {what}, e.g. line {row['line']}: {fields}{hint}")
 
     rating = pd.to_numeric(raw["rating"], errors="coerce").to_numpy(np.float64)
     ts = pd.to_numeric(raw["timestamp"], errors="coerce").to_numpy(np.float64)
-    if fmt.name in ("amazon2014", "amazon2018") and len(raw) and np.isnan(rating[0]) and np.isnan(ts[0]):
+    if fmt.name in HEADERLESS and np.isnan(rating[0]) and np.isnan(ts[0]):
         first = ",".join(str(raw.iloc[0][c]) for c in ("user", "item", "rating", "timestamp"))
         raise DataError(f"{path}: line 1 looks like a header ({first!r}); {fmt.name} files have no header row: "
                         "remove it")
@@ -52,17 +55,18 @@ def check(raw: pd.DataFrame, path, fmt: Format) -> pd.DataFrame:
         if not np.isfinite(rating).all():
             refuse(~np.isfinite(rating), "a rating that is not a number")
         if fmt.amazon and ((rating < 1) | (rating > 5)).any():
-            refuse((rating < 1) | (rating > 5), "a rating outside Amazon's 1-5 stars", RATING_SWAP_HINT)
+            stars = (rating < 1) | (rating > 5)
+            refuse(stars, "a rating outside Amazon's 1-5 stars", STARS_HINT.format(name=fmt.name))
     if fmt.time_unit is not None:
         ts = _seconds(ts, fmt, path, refuse)
     return pd.DataFrame({"user": user, "item": item, "rating": rating, "timestamp": ts.astype(np.int64)})
 
 
 def _ids(col: pd.Series) -> pd.Series:
-    """Ids as strings; a missing JSON field becomes "" (refused as empty)."""
+    """Ids as strings without spaces around them; a missing JSON field becomes "" (refused as empty)."""
     if col.dtype == object or col.isna().any():
-        return col.where(col.notna(), "").astype(str)
-    return col
+        col = col.where(col.notna(), "").astype(str)
+    return col.str.strip()
 
 
 def _blank(col: pd.Series) -> np.ndarray:
@@ -71,10 +75,14 @@ def _blank(col: pd.Series) -> np.ndarray:
 
 
 def _check_not_swapped(user, item, path, fmt, refuse) -> None:
-    """Refuse Amazon data whose user column holds item ids (ASIN/ISBN-10) and whose item column does not."""
+    """Refuse Amazon data whose user column holds item ids (ASIN/ISBN-10) and whose item column does not, when
+    there is evidence beyond digits: an ASIN among the users, or Amazon user ids among the items (a numeric user
+    id looks like an ISBN-10)."""
     u = user.iloc[:ID_SAMPLE].str.fullmatch(AMAZON_ITEM.pattern).to_numpy(bool)
     i = item.iloc[:ID_SAMPLE].str.fullmatch(AMAZON_ITEM.pattern).to_numpy(bool)
-    if u.mean() > 0.5 and i.mean() < 0.5:
+    evidence = (user.iloc[:ID_SAMPLE].str.fullmatch(ASIN.pattern).any()
+                or item.iloc[:ID_SAMPLE].str.fullmatch(AMAZON_USER.pattern).mean() > 0.5)
+    if u.mean() > 0.5 and i.mean() < 0.5 and evidence:
         other = {"amazon2014": "amazon2018", "amazon2018": "amazon2014"}.get(fmt.name)
         hint = f"; use format {other}" if other else ""
         refuse(np.r_[u, np.zeros(len(user) - len(u), bool)],

@@ -16,6 +16,7 @@ import math
 import multiprocessing
 import os
 import sys
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, replace
@@ -154,6 +155,9 @@ def build_parser() -> Parser:
     p.add_argument("--warm-targets-only", action="store_true",
                    help="evaluate only the validation/test targets that occur in training (default: all, as in the "
                         "paper's numbers)")
+    p.add_argument("--shared-item-ids", action="store_true",
+                   help="the two files number their items in one id space: SASRec and RecBole files number items per "
+                        "file, so their item ids are per domain unless this is given (Amazon ids are always shared)")
     p.add_argument("--epochs", type=_int_at_least(1), default=tc.epochs, metavar="N",
                    help="most epochs any model trains, the same for every model (default: %(default)s)")
     p.add_argument("--batch-size", type=_int_at_least(1), default=None, metavar="N",
@@ -257,13 +261,54 @@ def check_args(p: Parser, args) -> None:
     if args.load and training:
         p.error(f"--load only tests a checkpoint: drop {', '.join(training)} (they choose how to train)")
     for flag in ("out", "save"):
-        path = getattr(args, flag)
-        if path is not None and not path.resolve().parent.is_dir():
-            p.error(f"--{flag}: directory not found: {path.resolve().parent}")
+        check_output(p, flag, args)
     for flag in ("domain_a", "domain_b"):
         path = getattr(args, flag)
         if not path.is_file():
             p.error(f"--{flag.replace('_', '-')}: file not found: {path}")
+
+
+def check_output(p: Parser, flag: str, args) -> None:
+    """Refuse an output path (--out, --save) that cannot be written, before anything trains: a folder, a missing
+    or unwritable folder, an unwritable file, an input file, or the other output's path."""
+    path = getattr(args, flag)
+    if path is None:
+        return
+    path = path.resolve()
+    other = "save" if flag == "out" else "out"
+    others = {"--domain-a": args.domain_a, "--domain-b": args.domain_b, "--load": args.load,
+              f"--{other}": getattr(args, other)}
+    clash = [name for name, given in others.items() if given is not None and Path(given).resolve() == path]
+    if path.is_dir():
+        example = path / ("results.json" if flag == "out" else "model.pt")
+        problem = f"{path} is a folder: give a file path, e.g. {example}"
+    elif not path.parent.is_dir():
+        problem = f"directory not found: {path.parent}"
+    elif not os.access(path.parent, os.W_OK | os.X_OK):
+        problem = f"directory not writable: {path.parent}"
+    elif path.exists() and not os.access(path, os.W_OK):
+        problem = f"file not writable: {path}"
+    elif clash:
+        problem = f"{path} is also {clash[0]}: give another path"
+    else:
+        return
+    p.error(f"--{flag}: {problem}")
+
+
+def write_output(prog: str, flag: str, path: Path, write) -> bool:
+    """`write(path)`; if that fails (the path changed during the run), `write` a fallback file in the temporary
+    folder instead and say where on stderr, so that a finished run is never lost. Returns True if `path` was
+    written."""
+    try:
+        write(path)
+        return True
+    except (OSError, RuntimeError) as e:  # torch.save raises RuntimeError for a folder
+        reason = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+    fd, fallback = tempfile.mkstemp(prefix=f"mini-man-{flag}-", suffix=path.suffix)
+    os.close(fd)
+    write(Path(fallback))
+    print(f"{prog}: error: --{flag} {path}: cannot write ({reason}); written to {fallback} instead", file=sys.stderr)
+    return False
 
 
 def log(text: str) -> None:
@@ -296,12 +341,13 @@ def setup(p: Parser, args):
         with mdata.warnings_as_lines(log):
             data = mdata.prepare(args.domain_a, args.domain_b, max_len=args.max_len, kcore=args.kcore,
                                  split=args.split, n_eval_neg=args.eval_negatives, format=args.format,
-                                 warm_only=args.warm_targets_only,
+                                 warm_only=args.warm_targets_only, shared_item_ids=args.shared_item_ids,
                                  seed=0)  # seed 0: the same evaluation candidates for every run
         ckpt = None
         if args.load:
             ckpt = checkpoint.load(args.load)
             checkpoint.check_config(ckpt, args.models[0], cfgs[args.models[0]], args.load)
+            checkpoint.check_data(ckpt, checkpoint.identity(data, args.split, args.kcore), args.load)
             model = train.build_model(args.models[0], data, **model_overrides(args, args.models[0]))
             for state in ckpt["states"].values():
                 checkpoint.load_into(model, state, args.load)
@@ -369,8 +415,6 @@ def run_all(args, tcfgs, cfgs, data, ckpt) -> dict[str, list[train.RunResult]]:
             results = [f.result() for f in [pool.submit(_train_one, *call) for call in calls]]
     for (name, _), run in zip(tasks, results):
         runs[name].append(run)
-        if args.save and distributed.rank() == 0:
-            checkpoint.save(args.save, name, cfgs[name], run.fit.best_state, run.fit.best_epoch)
     return runs
 
 
@@ -486,7 +530,7 @@ def report(args, tcfgs, cfgs, data, runs, results) -> dict:
                    "eval_negatives": args.eval_negatives, "num_groups": args.num_groups,
                    "pool": args.pool or "each model's own (models_config)",
                    "lr_grid": args.lr_grid, "weight_decay_grid": args.weight_decay_grid, "format": args.format,
-                   "warm_targets_only": args.warm_targets_only,
+                   "warm_targets_only": args.warm_targets_only, "shared_item_ids": args.shared_item_ids,
                    "load": None if args.load is None else str(args.load),
                    "threads": 1 if jobs > 1 else torch.get_num_threads(), "jobs": jobs,
                    "processes": distributed.world_size(),
@@ -551,9 +595,16 @@ def run_job(p: Parser, args) -> int:
         print("(full) metrics skipped (--full-ranking 0)")
     elif args.full_ranking is not None:
         print(f"(full) metrics: at most {args.full_ranking} random test histories per domain (--full-ranking)")
+    written = True
+    if args.save:  # one model, one seed (check_args)
+        name, run = args.models[0], runs[args.models[0]][0]
+        identity = checkpoint.identity(data, args.split, args.kcore)
+        written &= write_output(p.prog, "save", args.save, lambda path: checkpoint.save(
+            path, name, cfgs[name], run.fit.best_state, run.fit.best_epoch, identity))
     if args.out:
-        args.out.write_text(json.dumps(report(args, tcfgs, cfgs, data, runs, results), indent=1, allow_nan=False))
-    return 0
+        text = json.dumps(report(args, tcfgs, cfgs, data, runs, results), indent=1, allow_nan=False)
+        written &= write_output(p.prog, "out", args.out, lambda path: path.write_text(text))
+    return 0 if written else 2
 
 
 if __name__ == "__main__":

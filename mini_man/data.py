@@ -32,6 +32,11 @@ SPLITS = ("train", "valid", "test")
 KCORE_MODES = ("paper", "official")
 SPLIT_MODES = ("time", "loo")
 DAY = 86400  # seconds; Amazon timestamps are day-granular
+NEEDS = {  # what a user needs under each split, for the messages of an empty domain or split
+    "time": "with --split time a training instance also needs its target before the validation and test windows "
+            "(the domain's last valid_days + test_days days)",
+    "loo": "with --split loo a user needs 4 for a training instance (the last item is the test target, the one "
+           "before it the validation target), 3 for a validation one"}
 COLD_LIMIT = 0.2  # training warns above this share of cold valid/test targets (`cold_warning`)
 
 
@@ -109,13 +114,13 @@ def kcore_mask(user: np.ndarray, item: np.ndarray, k: int, mode: str = "paper") 
 
 
 def load_domain(path, name: str = "", kcore: int = 10, kcore_mode: str = "paper",
-                format: str = "auto") -> pd.DataFrame:
+                format: str = "auto", split: str = "time") -> pd.DataFrame:
     """Load one domain and filter it: duplicates -> k-core -> single-interaction users.
 
     Returns the kept interactions sorted by (user, timestamp). Ties on a day keep the file order (stable sort),
     as the official `_create_instance` does. A duplicate (user, item) pair keeps its earliest row.
     A user left with a single interaction has no (history, target) instance and is dropped; this can only
-    happen when kcore <= 1. Raises `DataError` if nothing is left.
+    happen when kcore <= 1. Raises `DataError` if nothing is left (`split` only words that message).
     """
     df = load_ratings(path, format)
     ucode, _ = pd.factorize(df["user"], sort=True)
@@ -126,18 +131,24 @@ def load_domain(path, name: str = "", kcore: int = 10, kcore_mode: str = "paper"
     first = ~pd.Series(ucode * np.int64(icode.max() + 1) + icode).duplicated().to_numpy()
     keep = np.flatnonzero(first)
     keep = keep[kcore_mask(ucode[keep], icode[keep], kcore, kcore_mode)]
-    keep = keep[np.bincount(ucode[keep])[ucode[keep]] >= 2]  # single-interaction users: no instance
+    label = f"domain {name} ({path})" if name else str(path)
     if keep.size == 0:
-        label = f"domain {name} ({path})" if name else str(path)
         raise DataError(f"{label}: no interactions left after the {kcore}-core filter (mode {kcore_mode!r}); "
                         "for sparser data lower --kcore (the generated sparse and toy settings are read with "
                         "--kcore 2)")
+    keep = keep[np.bincount(ucode[keep])[ucode[keep]] >= 2]  # single-interaction users: no instance
+    if keep.size == 0:
+        after = f" after the {kcore}-core filter" if kcore > 1 else ""
+        raise DataError(f"{label}: every user has a single interaction{after}, so there is no instance: an instance "
+                        f"is a user's earlier items (the history) and the next item, so a user needs at least 2 "
+                        f"interactions; {NEEDS[split]}")
     return df.take(order[keep]).reset_index(drop=True)
 
 
 # ------------------------------------------------------------------------------------------------- preparing
 def prepare(path_a, path_b, *, max_len=20, kcore=10, kcore_mode="paper", split="time",
-            valid_days=90, test_days=90, n_eval_neg=9, seed=0, format="auto", warm_only=False) -> CrossDomainData:
+            valid_days=90, test_days=90, n_eval_neg=9, seed=0, format="auto", warm_only=False,
+            shared_item_ids=False) -> CrossDomainData:
     """Prepare both domains from their rating files (A = Video Games, B = Toys and Games in the paper).
 
     - format: one of `formats.NAMES` for both files; "auto" (default) decides per file from its content.
@@ -154,6 +165,10 @@ def prepare(path_a, path_b, *, max_len=20, kcore=10, kcore_mode="paper", split="
       n_eval_neg items has no such list: that user's valid/test instances are dropped with a `DataWarning`.
     - warm_only: drop the valid/test instances whose target never occurs in the training split ("cold" targets,
       `cold_shares`). Default False: all targets, as in the authors' released files behind the paper's Table 2.
+    - shared_item_ids: the global vocabulary (the shared item table) joins the two domains' items by their id
+      strings. Amazon ids (and `csv` files) are one id space and always joined. SASRec and RecBole files number
+      their items per file, so by default their ids are per domain (item "3" of A is not item "3" of B);
+      shared_item_ids=True says the two files share one id space and joins them too.
     """
     rules = [(kcore_mode in KCORE_MODES, f"kcore_mode must be one of {KCORE_MODES}, got {kcore_mode!r}"),
               (split in SPLIT_MODES, f"split must be one of {SPLIT_MODES}, got {split!r}"),
@@ -167,7 +182,8 @@ def prepare(path_a, path_b, *, max_len=20, kcore=10, kcore_mode="paper", split="
     paths = dict(zip(DOMAINS, (path_a, path_b)))
     frames, fmts = _load_both(paths, kcore, kcore_mode, format, split)
     return _prepare_frames(frames, paths, fmts, max_len=max_len, split=split, valid_days=valid_days,
-                           test_days=test_days, n_eval_neg=n_eval_neg, seed=seed, warm_only=warm_only)
+                           test_days=test_days, n_eval_neg=n_eval_neg, seed=seed, warm_only=warm_only,
+                           shared_item_ids=shared_item_ids)
 
 
 def _load_both(paths: dict, kcore, kcore_mode, format, split) -> tuple[dict, dict]:
@@ -177,15 +193,23 @@ def _load_both(paths: dict, kcore, kcore_mode, format, split) -> tuple[dict, dic
         if split == "time" and fmt.time_unit is None:
             raise DataError(f"{paths[d]}: format {fmt.name} has no timestamps (the order only), so there is no time "
                             "split: use split='loo' (--split loo)")
-    return {d: load_domain(paths[d], d, kcore, kcore_mode, fmts[d].name) for d in DOMAINS}, fmts
+    return {d: load_domain(paths[d], d, kcore, kcore_mode, fmts[d].name, split) for d in DOMAINS}, fmts
+
+
+def per_domain_items(fmt: formats.Format, shared_item_ids: bool) -> bool:
+    """Whether a domain read as `fmt` keeps its item ids apart from the other domain's (see `prepare`)."""
+    return fmt.per_domain_items and not shared_item_ids
 
 
 def _prepare_frames(frames, paths, fmts, *, max_len, split, valid_days, test_days, n_eval_neg, seed,
-                    warm_only) -> CrossDomainData:
+                    warm_only, shared_item_ids=False) -> CrossDomainData:
     # Paper: |I^A|, |I^B| and |I^A u I^B| tables (Eq. 1-2). Official: one shared vocab from the 5%-sampled train
     # files only (~40% of test positives OOV, notes §9.4). Here: local vocabularies from ALL kept interactions
-    # of the domain, and a global one over the union of item strings; no target is out of vocabulary.
-    union = np.unique(np.concatenate([f["item"].unique() for f in frames.values()]).astype(object))
+    # of the domain, and a global one over the union of item keys; no target is out of vocabulary. The key is the
+    # item string, or "A:3" for item "3" of a domain whose ids are per domain (`per_domain_items`).
+    prefix = {d: f"{d}:" if per_domain_items(fmts[d], shared_item_ids) else "" for d in DOMAINS}
+    keys = {d: _keys(frames[d]["item"].unique(), prefix[d]) for d in DOMAINS}
+    union = np.unique(np.concatenate(list(keys.values())).astype(object))
     domains = {}
     for d_index, d in enumerate(DOMAINS):
         df = frames[d]
@@ -217,17 +241,23 @@ def _prepare_frames(frames, paths, fmts, *, max_len, split, valid_days, test_day
                     rows = rows[~short]
             if rows.size == 0:
                 raise DataError(f"{label}: the {name} split is empty (split={split!r}, valid_days={valid_days}, "
-                                f"test_days={test_days}{', warm_only=True' if warm_only else ''})")
+                                f"test_days={test_days}{', warm_only=True' if warm_only else ''})"
+                                + (f"; {NEEDS['loo']}" if split == "loo" else ""))
             u, target = user[rows].astype(np.int64), local[rows]
             cand = None
             if name != "train":
                 rng = np.random.default_rng((seed, d_index, s_index))
                 cand = eval_candidates(u, target, n_items, seen, n_eval_neg, rng, label=label)
             splits[name] = Split(user=u, hist=histories(local, pos, rows, max_len), target=target, cand=cand)
-        global_ids = np.concatenate([[0], np.searchsorted(union, items[1:]) + 1]).astype(np.int64)
+        global_ids = np.concatenate([[0], np.searchsorted(union, _keys(items[1:], prefix[d])) + 1]).astype(np.int64)
         domains[d] = DomainData(name=d, n_items=n_items, items=items, global_ids=global_ids,
                                 users=np.asarray(users, dtype=object), format=fmts[d].name, **splits)
     return CrossDomainData(domains=domains, n_global_items=len(union) + 1, max_len=max_len)
+
+
+def _keys(items: np.ndarray, prefix: str) -> np.ndarray:
+    """The global-vocabulary keys of item strings: the strings themselves, or with `prefix` ("A:") in front."""
+    return items if not prefix else np.char.add(prefix, items.astype(str)).astype(object)
 
 
 def _split_labels(ts, pos, length, split, valid_days, test_days) -> np.ndarray:
@@ -357,11 +387,13 @@ def describe(path_a, path_b, *, kcore=10, kcore_mode="paper", format="auto", **p
     Returns {"A": {...}, "B": {...}} with keys users, items, records, overlap_items (share of this domain's
     items that also occur in the other domain), overlap_users, avg_length (records / users), density
     (records / (users * items)), first_day, last_day (YYYY-MM-DD, UTC; "n/a" without timestamps), train, valid,
-    test (instances), format (the file's), cold_valid, cold_test (`cold_shares`).
-    `prepare_kw` goes to `prepare` (split, valid_days, test_days, warm_only, ...).
+    test (instances), format (the file's), item_ids ("shared" or "per domain", see `prepare`), cold_valid,
+    cold_test (`cold_shares`). Overlap items count the items that share a row of the global vocabulary.
+    `prepare_kw` goes to `prepare` (split, valid_days, test_days, warm_only, shared_item_ids, ...).
     """
     paths = dict(zip(DOMAINS, (path_a, path_b)))
-    kw = dict(max_len=20, split="time", valid_days=90, test_days=90, n_eval_neg=9, seed=0, warm_only=False)
+    kw = dict(max_len=20, split="time", valid_days=90, test_days=90, n_eval_neg=9, seed=0, warm_only=False,
+              shared_item_ids=False)
     kw |= prepare_kw
     frames, fmts = _load_both(paths, kcore, kcore_mode, format, kw["split"])
     data = _prepare_frames(frames, paths, fmts, **kw)
@@ -373,19 +405,21 @@ def describe(path_a, path_b, *, kcore=10, kcore_mode="paper", format="auto", **p
         if fmts[d].time_unit is None:
             day = {"min": "n/a", "max": "n/a"}
         cold = cold_shares(data.domains[d])
+        mine, theirs = data.domains[d].global_ids[1:], data.domains[other].global_ids[1:]
         out[d] = {"users": len(users), "items": len(items), "records": len(f),
-                  "overlap_items": float(np.isin(items, g["item"].unique()).mean()),
+                  "overlap_items": float(np.isin(mine, theirs).mean()),
                   "overlap_users": float(np.isin(users, g["user"].unique()).mean()),
                   "avg_length": len(f) / len(users), "density": len(f) / (len(users) * len(items)),
                   "first_day": day["min"], "last_day": day["max"],
                   **{s: data.domains[d].stats()[s] for s in SPLITS},
-                  "format": fmts[d].name, "cold_valid": cold["valid"], "cold_test": cold["test"]}
+                  "format": fmts[d].name, "cold_valid": cold["valid"], "cold_test": cold["test"],
+                  "item_ids": "per domain" if per_domain_items(fmts[d], kw["shared_item_ids"]) else "shared"}
     return out
 
 
 def markdown_table(stats: dict, names=("A", "B"), details: bool = False) -> str:
     """`describe` output as a Markdown table (rows as in the paper's Table 1, columns = domains); with `details`,
-    also the file format and the shares of cold valid/test targets."""
+    also the file format, the shares of cold valid/test targets and whether item ids are shared or per domain."""
     rows = [("#Users", "users", "{:,}"), ("#Items", "items", "{:,}"), ("#Records", "records", "{:,}"),
             ("Overlap items", "overlap_items", "{:.2%}"), ("Overlap users", "overlap_users", "{:.2%}"),
             ("Avg. length", "avg_length", "{:.2f}"), ("Density", "density", "{:.4%}"),
@@ -394,7 +428,7 @@ def markdown_table(stats: dict, names=("A", "B"), details: bool = False) -> str:
             ("Test instances", "test", "{:,}")]
     if details:
         rows += [("Cold valid targets", "cold_valid", "{:.2%}"), ("Cold test targets", "cold_test", "{:.2%}"),
-                 ("Format", "format", "{}")]
+                 ("Format", "format", "{}"), ("Item ids", "item_ids", "{}")]
     lines = ["| | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
     lines += [f"| {label} | " + " | ".join(fmt.format(stats[d][key]) for d in DOMAINS) + " |"
               for label, key, fmt in rows]
@@ -435,11 +469,14 @@ def main(argv=None) -> int:
     p.add_argument("--split", choices=SPLIT_MODES, default="time")
     p.add_argument("--warm-targets-only", action="store_true",
                    help="drop valid/test instances whose target never occurs in training")
+    p.add_argument("--shared-item-ids", action="store_true",
+                   help="the two files number their items in one id space: join them by id string also for "
+                        "SASRec/RecBole files, whose ids are per domain otherwise (Amazon ids are always shared)")
     a = p.parse_args(argv)
     try:
         with warnings_as_lines(lambda line: print(f"{p.prog}: {line}", file=sys.stderr)):
             stats = describe(a.domain_a, a.domain_b, kcore=a.kcore, kcore_mode=a.kcore_mode, format=a.format,
-                             split=a.split, warm_only=a.warm_targets_only)
+                             split=a.split, warm_only=a.warm_targets_only, shared_item_ids=a.shared_item_ids)
     except ValueError as e:  # DataError is a ValueError
         p.error(str(e))
     print(markdown_table(stats, details=True))

@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 OPTIONS = ["--domain-a", "--domain-b", "--models", "--seeds", "--split", "--kcore", "--epochs", "--batch-size",
            "--patience", "--plateau-margin", "--lr", "--lr-grid", "--warmup", "--weight-decay", "--weight-decay-grid",
            "--eval-negatives", "--select-by", "--pool", "--by-history-length", "--max-len", "--num-groups",
-           "--full-ranking", "--device", "--jobs", "--head", "--out", "--save", "--load", "--format", "--warm-targets-only", "--help"]
+           "--full-ranking", "--device", "--jobs", "--head", "--out", "--save", "--load", "--format",
+           "--warm-targets-only", "--shared-item-ids", "--help"]
 METRICS = {"auc", "gauc", "mrr", "ndcg@10", "hr@10", "hr@10_full", "ndcg@10_full"}
 
 
@@ -241,7 +242,7 @@ def test_load_refuses_options_that_choose_how_to_train(tiny, saved, capsys, opti
 @pytest.mark.parametrize("change, words", [
     (["--models", "shared"], ["'single'", "'shared'"]),
     (["--models", "single", "--num-groups", "3"], ["num_groups 5 there, 3 here"]),
-    (["--models", "single", "--kcore", "4"], ["does not fit these data"]),
+    (["--models", "single", "--kcore", "4"], ["does not fit these data: kcore 3 there, 4 here"]),
 ])
 def test_a_checkpoint_that_does_not_fit_exits_2_with_one_line(tiny, saved, change, words, capsys):
     code, _, err = run_cli([*tiny, *change, "--load", str(saved[0])], capsys)

@@ -303,7 +303,7 @@ def test_data_cli_prints_the_formats_and_cold_targets(tiny, capsys):
     assert "| Format | amazon2014 | amazon2014 |" in out and "| Cold test targets |" in out
 
 
-@pytest.mark.parametrize("argv, words", [(["--format", "csv"], ["--format", "invalid choice"]),
+@pytest.mark.parametrize("argv, words", [(["--format", "xlsx"], ["--format", "invalid choice"]),
                                          (["--split", "loo", "--kcore", "50"], ["no interactions left"]),
                                          (["--format", "sasrec", "--split", "loo"], ["expected 2"]),
                                          (["--format", "sasrec"], ["no timestamps", "--split loo"])])

@@ -80,19 +80,28 @@ def popularity_metrics(cd: data.CrossDomainData) -> dict:
 
 @pytest.mark.filterwarnings("error::mini_man.formats.DataWarning")
 @pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
-@pytest.mark.parametrize("fmt", [f for f in formats.FORMATS if f != "amazon2014"])
+@pytest.mark.parametrize("fmt", [f for f in formats.FORMATS if f not in ("amazon2014", "csv")])
 def test_every_format_gives_the_same_prepared_data_and_metrics_as_amazon2014(tmp_path, events, fmt, gz):
+    """The fixture's ids are Amazon's, one id space: SASRec and RecBole files say so with shared_item_ids."""
     split = "loo" if fmt == "sasrec" else "time"
     reference = data.prepare(*pair(tmp_path, events, "amazon2014", name="ref.csv"), split=split, **PREP)
     paths = pair(tmp_path, events, fmt, gz)  # named .csv whatever the content: detection reads the bytes
+    shared = dict(shared_item_ids=True) if formats.FORMATS[fmt].per_domain_items else {}
     for given in ("auto", fmt):
-        cd = data.prepare(*paths, split=split, format=given, **PREP)
+        cd = data.prepare(*paths, split=split, format=given, **shared, **PREP)
         assert [dd.format for dd in cd.domains.values()] == [fmt, fmt]
         got, want = arrays(cd), arrays(reference)
         assert got.keys() == want.keys()
         for k in want:
             assert got[k].dtype == want[k].dtype and np.array_equal(got[k], want[k]), (fmt, given, k)
         assert popularity_metrics(cd) == popularity_metrics(reference)
+
+
+def test_the_csv_format_reads_an_amazon2014_file_as_amazon2014_does(tmp_path, events):
+    """Same layout, other rules (any rating scale): on Amazon's stars the prepared data are identical."""
+    paths = pair(tmp_path, events, "amazon2014")
+    got, want = (arrays(data.prepare(*paths, format=f, **PREP)) for f in ("csv", "amazon2014"))
+    assert got.keys() == want.keys() and all(np.array_equal(got[k], want[k]) for k in want)
 
 
 def test_amazon2014_reference_is_read_as_amazon2014(tmp_path, events):
@@ -119,7 +128,7 @@ def test_auto_asks_for_the_format_when_both_id_columns_look_like_items(tmp_path)
 @pytest.mark.parametrize("content, message", [
     ('{"foo": 1, "bar": 2}\n', "neither Amazon 2018"),
     ("{not json\n", "not valid JSON"),
-    ("u1 i1 5\n", "not 'user item'"),
+    ("u1 i1 5\n", "neither 4 fields separated by ',', ';' or a tab nor 'user item'"),
     ("", "empty file"),
 ])
 def test_auto_refuses_content_of_no_known_format(tmp_path, content, message):
@@ -213,7 +222,7 @@ def test_recbole_without_timestamp_field_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("record, message", [
-    ({"asin": "B000000002", "overall": 4.0, "unixReviewTime": 86400}, r"empty field.*record 2: user ''"),
+    ({"asin": "B000000002", "overall": 4.0, "unixReviewTime": 86400}, r"empty field.*line 2: user ''"),
     ({"reviewerID": "AX2", "asin": "B000000002", "overall": None, "unixReviewTime": 86400}, "rating that is not"),
 ])
 def test_json_records_missing_a_value_are_refused_with_the_record(tmp_path, record, message):
@@ -227,7 +236,7 @@ def test_json_records_missing_a_value_are_refused_with_the_record(tmp_path, reco
 def test_json_without_a_field_is_refused(tmp_path):
     path = tmp_path / "a.json"
     path.write_text(json.dumps({"reviewerID": "AX1", "asin": "B000000001", "unixReviewTime": 86400}) + "\n")
-    with pytest.raises(DataError, match="records 1..1 have no field overall"):
+    with pytest.raises(DataError, match="the records of lines 1..1 have no field overall"):
         data.load_ratings(path)
 
 
