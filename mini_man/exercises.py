@@ -443,8 +443,9 @@ def _08_3(answer):
 
 # ---- 08a · the popularity plateau ------------------------------------------------------------------------------
 
-def _plateau_toy_rankings(b1: float, b2: float, b3: float) -> list:
-    """Each user's ranking (best item first) under notebook 08a's toy MLP with first-layer biases (b1, b2, b3)."""
+def _plateau_toy_rankings(b1: float, b2: float, b3: float) -> tuple[list, float]:
+    """Notebook 08a's toy MLP with first-layer biases (b1, b2, b3): each user's ranking (best item first) and the
+    largest user x item interaction term of its logits (0: every user ranks alike)."""
     from mini_man.layers import MLP
     mlp = MLP((2, 3, 1))
     with torch.no_grad():
