@@ -397,3 +397,183 @@ def _07a_3(answer):
 def _07a_4(answer):
     _close(answer, 80, 10, "number of sampled negatives from which sampled MRR orders the models as full NDCG@10",
            "Hint: scan K = 50, 60, ..., 100 in the simulation (share 0.5) and find where the order flips.")
+
+
+# ---- 08 · training ---------------------------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=None)
+def _fast_data():
+    """The sample as notebooks 08-09 prepare it for their fast runs (T = 5)."""
+    from mini_man import data as mdata
+    from mini_man.analysis import T
+    return mdata.prepare(SAMPLE / "video_games.csv", SAMPLE / "toys.csv", max_len=T)
+
+
+def _domain(answer, what: str) -> str:
+    assert isinstance(answer, str) and answer.upper() in ("A", "B"), f'{what}: expected "A" or "B", got {answer!r}'
+    return answer.upper()
+
+
+@exercise("08", 1)
+def _08_1(answer):
+    # the solution trains single with and without the warm-up and asserts this domain (08's solutions, exercise 1)
+    assert _domain(answer, "the domain where single leaves the plateau later without warm-up") == "B", \
+        "Not that one. Hint: compare the first epoch above popularity + 0.03 of both runs, per domain."
+
+
+@exercise("08", 2)
+def _08_2(answer):
+    _close(answer, 10, 0, "the largest rank of the positive among 1 + 9 candidates",
+           "Hint: the positive can be beaten (or tied) by at most all 9 negatives.")
+
+
+@exercise("08", 3)
+def _08_3(answer):
+    from mini_man import train
+    assert isinstance(answer, dict) and set(answer) == {"A", "B"}, 'expected a dict {"A": HR@10, "B": HR@10}'
+    data = _fast_data()
+    pop = train.build_model("pop", data)
+    for X in "AB":
+        d = data.domains[X]
+        expected = train.evaluate(pop, X, d.test, train.to_device(data, "cpu")[X]["test"], full=True)["hr@10_full"]
+        _close(answer[X], expected, 1e-4, f"pop's full-ranking HR@10 in {X}",
+               "Hint: rank = 1 + #items (not padding, not in the history, not the target) counted at least as often "
+               "as the target; HR@10 = share of ranks <= 10.")
+
+
+# ---- 08a · the popularity plateau ------------------------------------------------------------------------------
+
+def _plateau_toy_rankings(b1: float, b2: float, b3: float) -> tuple[list, float]:
+    """Notebook 08a's toy MLP with first-layer biases (b1, b2, b3): each user's ranking (best item first) and the
+    largest user x item interaction term of its logits (0: every user ranks alike)."""
+    from mini_man.layers import MLP
+    mlp = MLP((2, 3, 1))
+    with torch.no_grad():
+        mlp.layers[0].weight.copy_(torch.tensor([[1.0, 1.0], [1.0, -1.0], [-1.0, 2.0]]))
+        mlp.layers[0].bias.copy_(torch.tensor([b1, b2, b3]))
+        mlp.layers[1].weight.copy_(torch.tensor([[1.0, 2.0, 1.0]]))
+        mlp.layers[1].bias.zero_()
+        s, m = torch.tensor([-1.0, 0.0, 1.0]), torch.tensor([-1.5, -0.5, 0.5, 1.5])
+        L = mlp(torch.stack(torch.broadcast_tensors(s[:, None], m[None, :]), dim=-1)).squeeze(-1)  # (3, 4)
+    e = L - L.mean(1, keepdim=True) - L.mean(0, keepdim=True) + L.mean()  # the user x item interaction
+    return [tuple(L[u].argsort(descending=True, stable=True).tolist()) for u in range(3)], float(e.abs().max())
+
+
+@exercise("08a", 1)
+def _08a_1(answer):
+    b1, b2 = (_number(v, "a first-layer bias") for v in _pair(answer, "(bias of unit 1, bias of unit 2)"))
+    rankings, interaction = _plateau_toy_rankings(b1, b2, -10.0)
+    assert interaction > 1e-6 and len(set(rankings)) > 1, \
+        (f"with biases ({b1:g}, {b2:g}, -10) every user ranks the items alike: {rankings[0]}. Hint: one unit must be "
+         "on for some (s, m) pairs and off for others, and another unit must rise with m where it is off.")
+
+
+@exercise("08a", 2)
+def _08a_2(answer):
+    from mini_man import plateau, train
+    share_pop, share_single = _pair(answer, "(interaction share of pop, of the untrained single)")
+    data = _sample_data()
+    hist = torch.as_tensor(data.domains["B"].valid.hist[:400])
+    items = torch.arange(1, 101)
+    torch.manual_seed(0)
+    single = train.build_model("single", data)
+    _close(share_pop, 0.0, 1e-9, "interaction share of pop", "Hint: pop's logit depends on the item alone.")
+    _close(share_single, plateau.interaction_share(single, "B", hist, items), 1e-3,
+           "interaction share of the untrained single (seed 0)",
+           "Hint: torch.manual_seed(0) before train.build_model('single', data); B's first 400 validation histories "
+           "and items 1-100.")
+
+
+@exercise("08a", 3)
+def _08a_3(answer):
+    assert isinstance(answer, bool), f"expected True or False, got {answer!r}"
+    # the solution measures it: no switching unit after the first epochs and an interaction share of 0
+    assert answer, "Measure again: after 2 epochs at lr 1e-3, how many units switch, and what is the share?"
+
+
+@exercise("08a", 4)
+def _08a_4(answer):
+    assert isinstance(answer, (list, tuple)) and len(answer) == 3, "expected the 3 interaction shares, one per epoch"
+    shares = [_number(v, "an interaction share") for v in answer]
+    assert all(1e-4 < v < 1 for v in shares), \
+        (f"{shares}: MAN's share stays above 1e-4 in these epochs (single's: below 1e-4 on the plateau). Hint: "
+         "plateau.interaction_share(model, 'B', hist, items) after each epoch of train.train_epoch(..., ['B'], ...).")
+
+
+# ---- 09 · what the paper claims (1) ----------------------------------------------------------------------------
+# Exercises 1 and 4 come from training runs: the expected values are those of notebook 09's knobs and seeds, which
+# its solution notebook computes and passes to the same checks.
+LEFT_09 = (7, 10)  # seed 0, TOY_FIT: first epoch with validation GAUC in A above 0.6 of man, of man-no-isa
+SEED3_09 = True  # seed 3: s_Xg's NMI above half of the ceiling in both domains
+
+
+@functools.lru_cache(maxsize=None)
+def _toy():
+    from mini_man.analysis import toy
+    return toy(premise=True)
+
+
+@exercise("09", 1)
+def _09_1(answer):
+    man, no_isa = (int(_number(v, "an epoch")) for v in _pair(answer, "(epoch of man, epoch of man-no-isa)"))
+    assert (man, no_isa) == LEFT_09, \
+        (f"({man}, {no_isa}) is not what seed 0 gives. Hint: the first h['epoch'] in fit.history with "
+         "h['valid']['A']['gauc'] > 0.6, for fit_and_test(name, data, tensors, replace(FIT, seed=0)).")
+
+
+@exercise("09", 2)
+def _09_2(answer):
+    renamed, one = _pair(answer, "(NMI with renamed labels, NMI with one label)")
+    _close(renamed, 1.0, 1e-9, "NMI of the groups with a renamed copy", "Hint: a renamed copy is the same partition.")
+    _close(one, 0.0, 1e-9, "NMI of the groups with one label for everyone", "Hint: one label carries no information.")
+
+
+@exercise("09", 3)
+def _09_3(answer):
+    from mini_man.analysis import latest_histories, nearest_A_group, planted_groups
+    data, made = _toy()
+    kinds = made.item_kinds
+    counts, planted = {}, {}
+    for X in "AB":
+        d = data.domains[X]
+        users, hist = latest_histories(d)
+        planted[X] = planted_groups(d, users, made.user_groups)
+        kind_of = kinds[kinds["domain"] == X].set_index("item")["kind"].reindex(d.items).fillna(-1).astype(int).to_numpy()
+        counts[X] = np.stack([(kind_of[hist] == k).sum(1) for k in range(kinds["kind"].nunique())], 1).astype(float)
+    expected = float((nearest_A_group(counts["A"], planted["A"], counts["B"]) == planted["B"]).mean())
+    _close(answer, expected, 1e-3, "share of B users on their own group's A centroid (kind histograms)",
+           "Hint: nearest_A_group(counts['A'], planted['A'], counts['B']) == planted['B'], then the mean.")
+
+
+@exercise("09", 4)
+def _09_4(answer):
+    assert isinstance(answer, bool), f"expected True or False, got {answer!r}"
+    assert answer == SEED3_09, "Not what seed 3 gives: compare share_of_ceiling for both domains with 0.5."
+
+
+# ---- 10 · groups and the control -------------------------------------------------------------------------------
+# Each from one training run on the toy (premise on, seed 0, TOY_FIT); the checks test what the run must show (its
+# solution notebook passes its own numbers to them), with the levels of notebook 10: B's own pairs give about 0.53
+# (the bigram scorer), the transfer 0.7-0.8.
+
+@exercise("10", 1)
+def _10_1(answer):
+    epoch, auc = _pair(answer, "(last epoch of B, B test AUC)")
+    epoch, auc = _number(epoch, "the last epoch of B"), _number(auc, "B's test AUC")
+    assert epoch <= 10, (f"B ran until epoch {epoch:g}: with plateau_margin=0.01 it should stop early. Hint: "
+                         "fit.last_epoch['B'] of fit_and_test('man', ..., replace(TOY_FIT, plateau_margin=0.01)).")
+    assert auc < 0.6, f"B's test AUC {auc:.3f} is too high for a B stopped before the transfer. Hint: results['B']['auc']."
+
+
+@exercise("10", 2)
+def _10_2(answer):
+    auc = _number(answer, "B's test AUC of man with num_groups=1")
+    assert 0.65 < auc < 0.9, (f"{auc:.3f}: not what one prototype gives on the toy. Hint: "
+                              "fit_and_test('man', data, tensors, TOY_FIT, num_groups=1)[2]['B']['auc'].")
+
+
+@exercise("10", 3)
+def _10_3(answer):
+    gap = _number(answer, "man's minus man-local's B test AUC with 8-item B users")
+    assert -0.05 < gap < 0.1, (f"{gap:+.3f}: with 8 items per B user, man-local learns B's kinds alone and the gap "
+                               "is small. Hint: toy(premise=True, length=(20.0, 8.0)), then both models with TOY_FIT.")

@@ -45,8 +45,8 @@ def test_relu_regimes_partition_the_units_and_see_a_dead_and_an_always_on_unit()
 
 @pytest.mark.parametrize("name", ["single", "man"])
 def test_the_recipe_leaves_the_popularity_plateau_on_a_tiny_generated_set(name):
-    """End to end, seconds: the recipe (warm-up, lr 3e-3; `analysis.TOY_FIT` is it with a 100-step warm-up and 16
-    epochs) takes `single` and `man` off the plateau in the toy's domain A, where popularity is flat (AUC ~0.5) and
+    """End to end, seconds: the recipe (warm-up, lr 3e-3; `analysis.TOY_FIT` is it with a 100-step warm-up and at
+    most 60 epochs) takes `single` and `man` off the plateau in the toy's domain A, where popularity is flat (AUC ~0.5) and
     only the planted kinds can be learned. Without the recipe's fix, models sit on the plateau for many epochs
     (notebook 08a); here both must be far above popularity on the test set."""
     data, made = toy(premise=True)
