@@ -152,40 +152,26 @@ def headline() -> str:
     return table(["model", "what", "A test AUC", "B test AUC", "MAN − model, A", "MAN − model, B"], rows)
 
 
-OUTCOMES = {  # one learning outcome per notebook; the minutes are computed from the notebook (`reading_minutes`)
-    "00_problem": "state the cross-domain problem (two domains, no shared users) and read the sample's statistics",
-    "01_embeddings": "build Eq. (1)-(2)'s local and global embeddings and spot the paper's `M^A` typo",
-    "02_encoders": "run Eq. (3)-(4)'s SASRec encoders and tell which parameters are shared",
-    "03_item_similarity": "compute ISA's weights, Eq. (5)-(6), over one history and read them as a heat-map",
-    "04_sequence_fusion": "follow SFA's cross-attention, Eq. (7)-(9), step by step, with its stop-gradient",
-    "05_group_prototypes": "compute GPA's relevance scores and per-user group weights, Eq. (10)-(12)",
-    "06_disentanglement": "evaluate Eq. (13) by hand and see why the printed form is unbounded below",
-    "07_prediction_objective": "assemble the prediction layer and the objective, Eq. (14)-(18), with independent "
-                               "updating",
-    "07a_metrics": "compute AUC, GAUC, MRR, NDCG@10 and HR@10 by pencil and tell sampled from full ranking",
-    "08_training": "train every model with the recipe and read its learning curves against popularity",
-    "08a_plateau": "explain the popularity plateau (an MLP whose ReLUs never switch) and how the warm-up escapes it",
-    "09_paper_claims": "check Table 3 (with and without GPA) and Fig. 4 (users' group representations)",
-    "10_groups_and_control": "test whether MAN transfers, with `man-local` and the premise-off control",
-}
-
-
-def reading_minutes(path: Path) -> int:
-    """Minutes to work through a notebook: its Markdown at 150 words a minute plus its code at 15 lines a minute,
-    rounded to 5 (at least 5)."""
+def header(path: Path) -> tuple[int, str]:
+    """A notebook's minutes and learning outcome, read from its opening cell ("**Time:** about N minutes",
+    "**Learning outcome:** after this notebook you can ..."), so that the map and the notebook cannot disagree."""
     cells = json.loads(path.read_text())["cells"]
-    words = sum(len("".join(c["source"]).split()) for c in cells if c["cell_type"] == "markdown")
-    lines = sum(len("".join(c["source"]).splitlines()) for c in cells if c["cell_type"] == "code")
-    return max(5, 5 * round((words / 150 + lines / 15) / 5))
+    text = "\n".join("".join(c["source"]) for c in cells[:3] if c["cell_type"] == "markdown")
+    minutes = re.search(r"\*\*Time:\*\* about (\d+) minutes", text)
+    outcome = re.search(r"\*\*Learning outcome:\*\* after this notebook you can (.+?)(?:  \n|\n\n|\n\*\*|$)", text,
+                        re.S)
+    if not (minutes and outcome):
+        raise ValueError(f"tools/make_docs.py: notebook {path.name} does not open with '**Time:** about N minutes' "
+                         "and '**Learning outcome:** after this notebook you can ...'")
+    return int(minutes.group(1)), " ".join(outcome.group(1).split()).rstrip(".")
 
 
 def notebooks() -> str:
     """The notebook map: every notebooks/*.ipynb in reading order, its minutes and its learning outcome."""
     rows = []
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
-        if path.stem not in OUTCOMES:
-            raise ValueError(f"tools/make_docs.py: notebook {path.name} has no learning outcome in OUTCOMES")
-        rows.append([f"[`{path.stem}`](notebooks/{path.name})", reading_minutes(path), OUTCOMES[path.stem]])
+        minutes, outcome = header(path)
+        rows.append([f"[`{path.stem}`](notebooks/{path.name})", minutes, outcome])
     return table(["notebook", "minutes", "after it you can"], rows)
 
 
