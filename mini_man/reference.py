@@ -171,6 +171,25 @@ SETTINGS = {
                    "pop": "sample_baselines"}},
 }
 
+# The factorial from `single` (the paper's SASRec) towards `sasrec` and MAN with what closes the gap: one setting per
+# row, "factorial-<stem>", the recipe (plain Adam), seeds 0-1 (`bash tools/results.sh factorial`).
+FACTORIAL = {  # stem: (model, what differs from `single` / `man`, the command's options)
+    "single_last": ("single", "read-out: the newest position instead of the mean", "--models single --pool last"),
+    "single_opt": ("single", "optimizer: lr 1e-3, no warm-up (sasrec's)", "--models single --lr 0.001 --warmup 0"),
+    "single_dot": ("single", "head: dot product with the item table", "--models single --head dot"),
+    "single_ep": ("single-ep", "objective: every position in one causal pass", "--models single-ep"),
+    "single_ep_dot": ("single-ep", "objective and head", "--models single-ep --head dot"),
+    "single_ep_dot_last": ("single-ep", "objective, head and read-out", "--models single-ep --head dot --pool last"),
+    "man_ep": ("man-ep", "MAN, objective: every position", "--models man-ep"),
+    "man_dot": ("man", "MAN, head: dot product", "--models man --head dot"),
+    "man_ep_dot": ("man-ep", "MAN, objective and head", "--models man-ep --head dot"),
+}
+for _stem, (_model, _what, _options) in FACTORIAL.items():
+    SETTINGS[f"factorial-{_stem}"] = {
+        "what": f"`{_model}`, {_what}, the recipe, seeds 0-1",
+        "command": f"python -m mini_man.train {_options} --seeds 0,1 --full-ranking 0",
+        "made_by": "bash tools/results.sh factorial", "models": {_model: f"factorial_{_stem}"}}
+
 
 class MissingResults(FileNotFoundError):
     """A committed result file that a setting needs is not there; the message names the command that writes it."""

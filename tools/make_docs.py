@@ -373,7 +373,35 @@ def pool_last() -> str:
                  rows) + "\n\n" + "; ".join(ndcg)
 
 
-BLOCKS = {"first-run": first_run, "first-run-seeds": first_run_seeds, "headline": headline, "notebooks": notebooks,
+def factorial() -> str:
+    """From `single` to `sasrec` one difference at a time, and MAN with them: test AUC of seeds 0 and 1 per domain,
+    their mean, and the mean gap to `sasrec` (plain-Adam runs of the sample for the three reference rows)."""
+    seeds = (0, 1)
+    def row(setting, model, label, what):
+        cells, means = [], {}
+        for d in reference.DOMAINS:
+            values = reference.per_seed(setting, model, d)
+            missing = [s for s in seeds if s not in values]
+            if missing:
+                raise ValueError(f"tools/make_docs.py: {setting} has no seed {missing[0]} for {model}")
+            means[d] = float(np.mean([values[s] for s in seeds]))
+            cells.append(" / ".join(f"{values[s]:.3f}" for s in seeds) + f" ({means[d]:.3f})")
+        return label, what, cells, means
+    rows = [row("sample-plain", "single", "`single`", "the paper's SASRec: MLP head, mean read-out, one target")]
+    rows += [row(f"factorial-{stem}", model, f"`{model}`", what)
+             for stem, (model, what, _) in reference.FACTORIAL.items() if model != "man" and not stem.startswith("man")]
+    rows += [row("sample-plain", "man", "`man`", "MAN as the paper: MLP head, mean read-out, one target")]
+    rows += [row(f"factorial-{stem}", model, f"`{model}`", what)
+             for stem, (model, what, _) in reference.FACTORIAL.items() if stem.startswith("man")]
+    rows += [row("sample-plain", "sasrec", "`sasrec`", "canonical SASRec: all of the above, and its own sizes")]
+    ref = rows[-1][3]
+    body = [[label, what, *cells, *(f"{means[d] - ref[d]:+.3f}" for d in reference.DOMAINS)]
+            for label, what, cells, means in rows]
+    return table(["model", "what differs", "A test AUC, seeds 0 / 1 (mean)", "B test AUC, seeds 0 / 1 (mean)",
+                  "mean − sasrec, A", "mean − sasrec, B"], body)
+
+
+BLOCKS = {"factorial": factorial, "first-run": first_run, "first-run-seeds": first_run_seeds, "headline": headline, "notebooks": notebooks,
           "recipe": recipe, "recipe-plateau": recipe_plateau, "recipe-paired": recipe_paired, "main-job": main_job,
           "sample-plain": sample_plain, "b-variants": b_variants, "warmup": warmup, "grid-halves": grid_halves,
           "grid-gain": grid_gain, "new-seeds": new_seeds, "gru4rec-lr": gru4rec_lr, "gru4rec-mean": gru4rec_mean,
