@@ -143,7 +143,8 @@ HEADLINE = {"man": "MAN (the paper's model)", "man-local": "MAN with nothing sha
 
 
 def headline() -> str:
-    """The sample with the reference protocol, 5 seeds: test AUC per model, and MAN minus each model paired over seeds."""
+    """The sample with the reference protocol, 5 seeds: test AUC per model, and MAN minus each model paired over
+    seeds."""
     rows = []
     for model, what in HEADLINE.items():
         paired = ["", ""] if model == "man" else [interval(reference.paired("sample", "man", model, d))
@@ -261,8 +262,8 @@ def grid_halves() -> str:
             rows.append([f"`{m}`", d] + [ms(s, m, d) for s in ("sample-plain", "sample-wd1", "sample")]
                         + [" ".join(reference.kept("sample", m, d)), above("sample", m, d, "sample"),
                            "yes" if std <= 0.02 else "no"])
-    return table(["model", "domain", "weight decay 0", "weight decay 1", "grid {0, 1} (the reference protocol)", "kept per seed",
-                  "seeds > popularity + 0.02", "std <= 0.02"], rows)
+    return table(["model", "domain", "weight decay 0", "weight decay 1", "grid {0, 1} (the reference protocol)",
+                  "kept per seed", "seeds > popularity + 0.02", "std <= 0.02"], rows)
 
 
 def grid_gain() -> str:
