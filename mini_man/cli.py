@@ -551,7 +551,7 @@ def report(args, tcfgs, cfgs, data, runs, results) -> dict:
 
 
 def main(argv=None) -> int:
-    """The main job: parse, check, (with --ddp: join the process group, and leave it also on errors), `run_job`."""
+    """The command line: parse, check, (with --ddp: join the process group, and leave it also on errors), `run_job`."""
     p = build_parser()
     args = p.parse_args(argv)
     args.domain_a = args.domain_a or sample_path(SAMPLE_FILES[0])

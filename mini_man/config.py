@@ -109,7 +109,7 @@ VARIANTS = {
     "shared": dict(use_local=False, **_PLAIN),
     # Paper: "average pooling" for every summary. Here: `gru4rec` reads the last hidden state, GRU4Rec's own session
     # representation (Hidasi et al., 2016; the official code's GRU models use `final_state` too). Measured on the sample
-    # (README "Results", 5 seeds): A leaves the plateau on 5/5 seeds with std 0.002 (mean read-out: 0.037).
+    # (docs/results.md, 5 seeds): A leaves the plateau on 5/5 seeds with std 0.002 (mean read-out: 0.037).
     "gru4rec": dict(use_global=False, backbone="gru4rec", pool="last", **_PLAIN),
     "man-gru4rec": dict(backbone="gru4rec"),
     "man-no-isa": dict(use_isa=False),

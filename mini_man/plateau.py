@@ -1,4 +1,4 @@
-"""Measuring the popularity plateau (README "Results", notebook 08): how much of a model's ranking depends on the
+"""Measuring the popularity plateau (docs/results.md, notebook 08): how much of a model's ranking depends on the
 history, and what the ReLU units of a prediction MLP do.
 
 A model that ranks every user's candidates in the same order ranks by a property of the item alone; on this data
@@ -51,7 +51,7 @@ def plateau_exit(history: list[dict], domain: str, left: float) -> dict:
     epoch before it left (0.0 if it left by epoch 2), "best_valid": the best validation GAUC}.
 
     A fall with a flat validation GAUC is memorisation: the model fits its training pairs without ranking unseen
-    ones better (README "Results": in the recipe's runs, the seeds that do it most settle lowest once they leave).
+    ones better (docs/results.md: in the recipe's runs, the seeds that do it most settle lowest once they leave).
     Assumes epoch 1 fitted popularity, as it does at the recipe's learning rate; where popularity takes longer (e.g.
     `gru4rec` at lr 1e-3: about 8 epochs) the fall includes that fit too."""
     rows = [e for e in history if domain in e["valid"]]

@@ -1,7 +1,7 @@
 """The popularity baseline `pop`: score = how often the candidate occurs as a training target of its domain.
 
 No learning. The reference point every trained model must beat: a model that ranks by popularity alone sits on the
-"popularity plateau" (README "Results", notebook 08). Same call signature as `MAN`:
+"popularity plateau" (docs/results.md, notebook 08). Same call signature as `MAN`:
 `model(domain, hist, cand) -> logits (B, C)`; the history is ignored.
 """
 import torch

@@ -4,8 +4,8 @@ place that reads them, for `tools/make_docs.py` (the tables of README.md and doc
 A *setting* (`SETTINGS`) names one committed result set: for every model, the file(s) that hold its runs and how
 they combine:
 - one file stem, e.g. "sample_baselines": that file's runs of the model;
-- {label: stem, ...}: a grid over the settings `label` (the weight-decay grid {0, 1} of the recipe, a learning-rate
-  grid): per seed and domain the run with the best validation score, the first label on a tie
+- {label: stem, ...}: a grid over the settings `label` (the weight-decay grid {0, 1} of the reference protocol, a
+  learning-rate grid): per seed and domain the run with the best validation score, the first label on a tie
   (`mini_man.compare.grid`, the trainer's own rule, `mini_man.selection`; training is deterministic per seed, so
   this is what the grid option prints: tests/test_train.py);
 - [stem, ...]: files of the same command on different seeds, their runs put together.
@@ -32,7 +32,8 @@ _SPARSE = "python -m mini_man.sample --setting sparse\n" \
           "--kcore 2 --seeds 0,1,2,3,4 --full-ranking 0 --by-history-length --models man,man-local,single,sasrec,pop"
 SETTINGS = {
     "sample": {
-        "what": "the shipped sample, the recipe: the weight-decay grid {0, 1} per seed and domain, seeds 0-4",
+        "what": "the shipped sample, the reference protocol: the recipe and the weight-decay grid {0, 1} per seed "
+                "and domain, seeds 0-4",
         "command": _SAMPLE,
         "made_by": "bash tools/results.sh; bash tools/results.sh weight-decay; "
                    "bash tools/results.sh weight-decay-baselines",
@@ -57,7 +58,7 @@ SETTINGS = {
         "models": {"man": "man_wd1", "man-local": "man_local_wd1", "single": "baselines_wd1",
                    "shared": "baselines_wd1", "gru4rec": "baselines2_wd1", "sasrec": "baselines2_wd1"}},
     "control": {
-        "what": "the sample with the premise off in B (toys_control.csv), `man`, the recipe's grid, seeds 0-4",
+        "what": "the sample with the premise off in B (toys_control.csv), `man`, the reference protocol, seeds 0-4",
         "command": "python -m mini_man.train --weight-decay-grid 0,1 --domain-b data/sample/toys_control.csv "
                    "--models man --seeds 0,1,2,3,4 --full-ranking 0 --by-history-length",
         "made_by": "bash tools/results.sh 1; bash tools/results.sh control-weight-decay",
@@ -69,12 +70,12 @@ SETTINGS = {
         "made_by": "bash tools/results.sh 1",
         "models": {"man": "control_man"}},
     "man-new-seeds": {
-        "what": "`man` with the recipe (the grid in one run) on seeds 5-9",
+        "what": "`man` with the reference protocol (the grid in one run) on seeds 5-9",
         "command": "python -m mini_man.train --weight-decay-grid 0,1 --models man --seeds 5,6,7,8,9 --full-ranking 0",
         "made_by": "bash tools/results.sh weight-decay-grid-new-seeds",
         "models": {"man": "man_wd_grid_seeds5-9"}},
     "man-local-new-seeds": {
-        "what": "`man-local` with the recipe on seeds 5-9, one run per seed",
+        "what": "`man-local` with the reference protocol on seeds 5-9, one run per seed",
         "command": "python -m mini_man.train --weight-decay-grid 0,1 --models man-local --seeds SEED --full-ranking 0"
                    "  # SEED = 5, ..., 9",
         "made_by": "bash tools/results.sh man-local-new-seeds",
@@ -121,13 +122,14 @@ SETTINGS = {
         "made_by": "bash tools/results.sh 0",
         "models": "sasrec_loo100"},
     "main-job": {
-        "what": "`python -m mini_man.train` with the recipe's grid: man, single, shared, sasrec, pop, seed 0",
+        "what": "the grid in one command (the reference protocol): man, single, shared, sasrec, pop, seed 0",
         "command": "python -m mini_man.train --weight-decay-grid 0,1 --models man,single,shared,sasrec,pop "
                    "--out docs/results/main_job.json",
         "made_by": "bash tools/results.sh main-job",
         "models": "main_job"},
     "sparse": {
-        "what": "the sparse setting: the recipe's grid {0, 1} for man, man-local, single and sasrec, seeds 0-4",
+        "what": "the sparse setting: the reference protocol (weight-decay grid {0, 1}) for man, man-local, single "
+                "and sasrec, seeds 0-4",
         "command": _SPARSE.replace("--kcore", "--weight-decay-grid 0,1 --kcore"),
         "made_by": "bash tools/results.sh sparse; bash tools/results.sh sparse-weight-decay; "
                    "bash tools/results.sh sparse-weight-decay-rest",

@@ -1,4 +1,4 @@
-"""Choosing a training setting on validation (`--lr-grid`, `--weight-decay-grid`; README "Results"): the one rule
+"""Choosing a training setting on validation (`--lr-grid`, `--weight-decay-grid`; docs/results.md): the one rule
 that the trainer (`train.train_and_test`) and the grid over committed runs (`compare.grid`) both apply."""
 import math
 

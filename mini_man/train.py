@@ -51,10 +51,11 @@ PATIENCE_SCOPES = ("domain", "both")  # what a domain's patience counts from (`T
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """How a model is trained; the model itself is described by `MANConfig`. The defaults are the recipe of
-    README "Results" (why each choice: notebook 08): models with the paper's MLP prediction layer first fit item
+    """How a model is trained; the model itself is described by `MANConfig`. The defaults are the recipe
+    (docs/glossary.md; why each choice: notebook 08): models with the paper's MLP prediction layer first fit item
     popularity and then sit on that "popularity plateau" for many epochs; the recipe gets every model off it. The
-    command line adds the weight-decay grid `WEIGHT_DECAY_GRID` (`train_and_test(..., weight_decays=...)`).
+    command line trains once with it; the reference protocol of docs/results.md adds the weight-decay grid
+    `WEIGHT_DECAY_GRID` (`--weight-decay-grid 0,1`, `train_and_test(..., weight_decays=...)`).
 
     Paper: Adam lr 1e-3, batch 20 (Sec. 4.1.3), early stop 2 (A.5), up to 100 epochs (official code).
     Here: Adam lr 3e-3 with a linear warm-up over the first 300 steps, batch 128, at most 100 epochs, patience 5,
@@ -63,7 +64,7 @@ class TrainConfig:
 
     epochs: int = 100  # the most epochs any model trains (the same budget for every model)
     # Paper: batch 20. Here: 128. Measured on the sample (`single`, B): batch 32 or 512-1024 stayed longer on the
-    # plateau (30 epochs, 0 of 3 seeds left) than 128; 128 also keeps the main job short.
+    # plateau (30 epochs, 0 of 3 seeds left) than 128; 128 also keeps the first run short.
     batch_size: int = 128  # instances per step, all from one domain
     # Paper: lr 1e-3, no schedule. Here: 3e-3 after a linear warm-up over 300 steps (about 1 epoch of A + B). The
     # first full-size Adam steps fit popularity so fast that the history summaries of all users collapse onto one
@@ -85,7 +86,7 @@ class TrainConfig:
     # validation candidates: a model still on the plateau trains on (up to `epochs`) instead of being stopped before
     # it learns anything beyond popularity. GAUC whatever the selection metric: the plateau is a ranking that is the
     # same for every user, which GAUC measures on its 0.5-1 scale (with NDCG@10 on 1 + 100 candidates, a margin of
-    # 0.01 let `single` stop in B at popularity's level: README "Results").
+    # 0.01 let `single` stop in B at popularity's level: docs/results.md).
     patience: int = 5  # epochs without a better validation score before a domain stops; 0 = never stop
     plateau_margin: float = 0.01  # see `patience`; 0 = plain patience (the paper's rule with --patience 2)
     # "domain" (default): each domain's patience counts from its own best epoch. "both": from the last epoch in which
@@ -156,7 +157,7 @@ def recipe(name: str) -> dict:
     """The `TrainConfig` fields in which model `name` is trained differently from the common recipe (the
     defaults): `sasrec` keeps the reference implementation's optimizer (lr 1e-3, Adam betas (0.9, 0.98), no
     warm-up) and its one negative per position, so that it can be checked against SASRec.pytorch's numbers
-    (README "Results"). The MAN family's every-position models (`*-ep`) take 16 users' sequences per step (~240
+    (docs/results.md). The MAN family's every-position models (`*-ep`) take 16 users' sequences per step (~240
     targets on the sample, about two one-target batches, ~170 steps per epoch of A + B): with 128 users a step held
     ~1,900 targets, an epoch had 21 steps, and `man-ep` sat on the popularity plateau for 17 epochs (~360 steps;
     `man` leaves it after thousands). Their warm-up, 150 steps, sees about the targets of the recipe's 300."""
@@ -167,8 +168,9 @@ def recipe(name: str) -> dict:
     return {}
 
 
-# Paper: Adam without weight decay. Here (the reference protocol of docs/results.md, `--weight-decay-grid 0,1`; the
-# command line's default trains once, with plain Adam): every trained model is trained twice per seed, with plain Adam and with decoupled weight decay 1 (AdamW), and per domain the run with the
+# Paper: Adam without weight decay, as the command line's default (the recipe: each model trained once, plain Adam).
+# Here, in the reference protocol of docs/results.md (`--weight-decay-grid 0,1`): every trained model is trained
+# twice per seed, with plain Adam and with decoupled weight decay 1 (AdamW), and per domain the run with the
 # better validation score is kept (`train_and_test`'s grid, `selection.choose`); each domain is tested once. Weight
 # decay stops runs that memorise training pairs while on the popularity plateau and later settle lower (`man` in B:
 # std .044 without, .006 with the grid), but it holds `single`, `shared` and `gru4rec` on the plateau: the grid keeps

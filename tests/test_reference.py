@@ -82,7 +82,7 @@ def test_the_samples_recipe_as_committed():
 
 
 def test_the_combination_equals_the_grid_run_of_the_main_job():
-    """The main job ran the weight-decay grid in one command (seed 0): its test metrics and the weight decay it kept
+    """The grid in one command ran the weight-decay grid (seed 0): its test metrics and the weight decay it kept
     are those of seed 0 of the combined halves."""
     for model in ("man", "single", "shared", "sasrec"):
         (job,) = reference.report("main-job", model)["runs"][model]

@@ -143,7 +143,8 @@ HEADLINE = {"man": "MAN (the paper's model)", "man-local": "MAN with nothing sha
 
 
 def headline() -> str:
-    """The sample with the recipe, 5 seeds: test AUC per model, and MAN minus each model paired over seeds."""
+    """The sample with the reference protocol, 5 seeds: test AUC per model, and MAN minus each model paired over
+    seeds."""
     rows = []
     for model, what in HEADLINE.items():
         paired = ["", ""] if model == "man" else [interval(reference.paired("sample", "man", model, d))
@@ -197,7 +198,7 @@ def recipe_paired() -> str:
 
 
 def main_job() -> str:
-    """The main job (one command running the grid, seed 0) against seed 0 of the combined halves."""
+    """The grid in one command (seed 0) against seed 0 of the combined halves."""
     rows, total = [], 0.0
     for model in reference.models("main-job"):
         (job,) = runs("main-job", model)
@@ -213,7 +214,7 @@ def main_job() -> str:
                      " / ".join(f"{job['results'][d]['auc']:.3f}" for d in reference.DOMAINS),
                      f"{'yes' if same else 'NO'}, largest difference {diff:.1e}"])
     return table(["model", "seconds", "weight decay kept (A / B)", "test AUC (A / B)",
-                  "same as seed 0 of the recipe's table"], rows) + f"\n\nIn all: {total / 60:.0f} minutes."
+                  "same as seed 0 of the reference protocol's table"], rows) + f"\n\nIn all: {total / 60:.0f} minutes."
 
 
 def sample_plain() -> str:
@@ -245,8 +246,8 @@ def grid_halves() -> str:
             rows.append([f"`{m}`", d] + [ms(s, m, d) for s in ("sample-plain", "sample-wd1", "sample")]
                         + [" ".join(reference.kept("sample", m, d)), above("sample", m, d, "sample"),
                            "yes" if std <= 0.02 else "no"])
-    return table(["model", "domain", "weight decay 0", "weight decay 1", "grid {0, 1} (the recipe)", "kept per seed",
-                  "seeds > popularity + 0.02", "std <= 0.02"], rows)
+    return table(["model", "domain", "weight decay 0", "weight decay 1", "grid {0, 1} (the reference protocol)",
+                  "kept per seed", "seeds > popularity + 0.02", "std <= 0.02"], rows)
 
 
 def grid_gain() -> str:

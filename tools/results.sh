@@ -37,7 +37,7 @@ part() {
        local first=$!
        run man_local_wd1 1 --models man-local --weight-decay 1.0 --seeds 0,1,2,3,4 --full-ranking 0
        wait "$first" ;;
-    weight-decay-baselines)  # the other trained models of the recipe's table with the same weight decay
+    weight-decay-baselines)  # the other trained models of the reference protocol's table with the same weight decay
        run baselines_wd1 0 --models single,shared --weight-decay 1.0 --seeds 0,1,2,3,4 --full-ranking 0 &
        local first=$!
        run baselines2_wd1 1 --models gru4rec,sasrec --weight-decay 1.0 --seeds 0,1,2,3,4 --full-ranking 0
@@ -45,14 +45,14 @@ part() {
     weight-decay-grid-new-seeds)  # the weight-decay grid itself, on seeds the choice of 1 never saw (5-9); man only
        # (a first run of man-local on core 1 was stopped in seed 5 for time: part man-local-new-seeds)
        run man_wd_grid_seeds5-9 0 --models man --weight-decay-grid 0,1 --seeds 5,6,7,8,9 --full-ranking 0 ;;
-    man-local-new-seeds)  # the same for man-local: the recipe (the grid is the default now) on seeds 5-9, one file
+    man-local-new-seeds)  # the same for man-local: the reference protocol on seeds 5-9, one file
        # per seed (a run can be stopped without losing the others); seed 5 last: its weight-decay-1 run sits on A's
        # plateau for all 100 epochs (~20 min)
        for seed in 6 7 8 9 5; do
          run "man_local_seed$seed" 1 --weight-decay-grid 0,1 --models man-local --seeds "$seed" --full-ranking 0
        done ;;
     sparse-weight-decay)  # the sparse setting's man and man-local, weight decay 1: with part sparse's plain-Adam runs,
-       # the recipe's grid (mini_man.reference, setting "sparse")
+       # the reference protocol (mini_man.reference, setting "sparse")
        python -m mini_man.sample --setting sparse
        run sparse_man_wd1 0 --weight-decay 1 --domain-a data/sparse/video_games.csv --kcore 2 --seeds 0,1,2,3,4 \
            --full-ranking 0 --by-history-length --domain-b data/sparse/toys.csv --models man,man-local ;;
