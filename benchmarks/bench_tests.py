@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DURATION = re.compile(r"^\s*([\d.]+)s (?:setup|call|teardown)\s+(\S+?\.ipynb)::")
-SUMMARY = re.compile(r"=+ (.*(?:passed|failed).*) in ")
+SUMMARY = re.compile(r"(\d+ (?:passed|failed).*?) in [\d.]+s")
 
 
 def main() -> None:
@@ -39,12 +39,14 @@ def main() -> None:
         if m:
             per_notebook[m.group(2)] += float(m.group(1))
     summary = next((m.group(1) for line in res.stdout.splitlines()[::-1] if (m := SUMMARY.search(line))), "")
-    result = {"command": "pytest", "exit_code": res.returncode, "summary": summary, "wall_s": wall,
+    failed = [line.split()[1] for line in res.stdout.splitlines() if line.startswith(("FAILED ", "ERROR "))]
+    result = {"command": "pytest", "exit_code": res.returncode, "summary": summary, "failed": failed, "wall_s": wall,
               "machine": {"cpu": platform.processor() or platform.machine(), "cores": len(os.sched_getaffinity(0)),
                           "python": platform.python_version()},
               "load_average": {"before": load_before, "after": os.getloadavg()},
               "notebooks_s": dict(sorted(per_notebook.items(), key=lambda kv: -kv[1]))}
-    print(f"pytest: {summary} in {wall:.0f} s (exit code {res.returncode}); slowest notebooks:")
+    print(f"pytest: {summary} in {wall:.0f} s (exit code {res.returncode}); failed: {failed or 'none'}; slowest "
+          "notebooks:")
     for name, seconds in list(result["notebooks_s"].items())[:8]:
         print(f"  {seconds:6.1f} s  {name}")
     if args.out:

@@ -119,6 +119,21 @@ def first_run() -> str:
             f"({where}). It prints:\n\n```\n{bench['stdout'].rstrip()}\n```\n")
 
 
+TESTS = ROOT / "benchmarks" / "results" / "tests.json"
+TESTS_COMMAND = "python benchmarks/bench_tests.py --out benchmarks/results/tests.json"
+
+
+def test_time() -> str:
+    """The whole `pytest` as measured by benchmarks/bench_tests.py: its wall time, counts and slowest notebook."""
+    if not TESTS.exists():
+        raise Missing(f"{TESTS.relative_to(ROOT)} is not there: it is written by `{TESTS_COMMAND}`")
+    bench = json.loads(TESTS.read_text())
+    name, seconds = next(iter(bench["notebooks_s"].items()))
+    return (f"The whole `pytest` took **{bench['wall_s'] / 60:.1f} minutes** on {bench['machine']['cores']} cores "
+            f"({bench['summary']}; the slowest notebook, `{Path(name).name}`, {seconds:.0f} s: "
+            f"[benchmarks/results/tests.json](benchmarks/results/tests.json)).\n")
+
+
 def first_run_seeds() -> str:
     """The first run on 5 seeds: test AUC per model and domain, mean ± std and the range over seeds."""
     try:
@@ -402,7 +417,7 @@ def factorial() -> str:
                   "mean − sasrec, A", "mean − sasrec, B"], body)
 
 
-BLOCKS = {"factorial": factorial, "first-run": first_run, "first-run-seeds": first_run_seeds, "headline": headline, "notebooks": notebooks,
+BLOCKS = {"factorial": factorial, "test-time": test_time, "first-run": first_run, "first-run-seeds": first_run_seeds, "headline": headline, "notebooks": notebooks,
           "recipe": recipe, "recipe-plateau": recipe_plateau, "recipe-paired": recipe_paired, "main-job": main_job,
           "sample-plain": sample_plain, "b-variants": b_variants, "warmup": warmup, "grid-halves": grid_halves,
           "grid-gain": grid_gain, "new-seeds": new_seeds, "gru4rec-lr": gru4rec_lr, "gru4rec-mean": gru4rec_mean,
