@@ -251,6 +251,11 @@ def check_args(p: Parser, args) -> None:
         if args.device == "cuda" and int(os.environ["LOCAL_RANK"]) >= torch.cuda.device_count():
             p.error(f"--ddp --device cuda: LOCAL_RANK {os.environ['LOCAL_RANK']} but only "
                     f"{torch.cuda.device_count()} GPU(s)")
+    family = [m for m in args.models if m in models.VARIANTS]
+    for flag, value in (("--head", args.head), ("--pool", args.pool)):
+        if value is not None and not family:
+            p.error(f"{flag} sets an option of the MAN family ({', '.join(models.VARIANTS)}); none of --models "
+                    f"{','.join(args.models)} is one")
     for flag in ("save", "load"):
         if getattr(args, flag) and (len(args.models) != 1 or len(args.seeds) != 1):
             p.error(f"--{flag} needs exactly one model (--models) and one seed (--seeds)")

@@ -14,6 +14,7 @@ The checks are grouped by notebook below, one section each, after the registry.
 """
 import functools
 import math
+import sys
 from pathlib import Path
 from typing import Callable
 
@@ -33,17 +34,31 @@ def exercise(notebook: str, number: int):
     return register
 
 
+class WrongAnswer(AssertionError):
+    """An answer that does not pass its check; the message says why and gives a hint."""
+
+
 def check(notebook: str, number: int, answer) -> None:
-    """Check `answer` to exercise `number` of notebook `notebook`: prints one line, or raises AssertionError with a
-    hint. `answer=None` means "not answered yet" and never fails. Raises KeyError for an exercise without a check."""
-    key = (str(notebook), int(number))
+    """Check `answer` to exercise `number` of notebook `notebook` ("03", or 3): prints one line, or raises
+    `WrongAnswer` (an AssertionError) with a hint. `answer=None` means "not answered yet" and never fails. Raises
+    KeyError for an exercise without a check, and RuntimeError under `python -O` (which strips the checks' asserts)."""
+    notebook = f"{notebook:02d}" if isinstance(notebook, int) else str(notebook)
+    key = (notebook, int(number))
     if key not in _CHECKS:
-        known = ", ".join(f"{n}.{k}" for n, k in sorted(_CHECKS))
-        raise KeyError(f"exercises.check: no check for exercise {notebook}.{number} (checked: {known})")
+        known = ", ".join(str(k) for n, k in sorted(_CHECKS) if n == notebook)
+        raise KeyError(f"exercises.check: notebook {notebook} has no checked exercise {number}"
+                       + (f" (checked: {known})" if known else f" (notebooks: {', '.join(sorted({n for n, _ in _CHECKS}))})"))
     if answer is None:
         print(f"exercise {notebook}.{number}: not answered yet (replace None with your answer)")
         return
-    _CHECKS[key](answer)
+    if sys.flags.optimize:
+        raise RuntimeError("exercises.check needs Python's assertions: run without -O")
+    try:
+        _CHECKS[key](answer)
+    except WrongAnswer:
+        raise
+    except AssertionError as e:  # the check's own assert: show the hint, not the check's internals
+        raise WrongAnswer(f"exercise {notebook}.{number}: {e}") from None
     print(f"exercise {notebook}.{number}: correct")
 
 

@@ -263,3 +263,9 @@ def test_jobs_train_in_parallel_processes_with_the_results_of_one_process(tiny, 
     assert outs[2]["config"]["jobs"] == 2 and outs[1]["config"]["jobs"] == 1
     assert outs[1]["results"] == outs[2]["results"]
     assert [r["seed"] for r in outs[2]["runs"]["single"]] == [0, 1]
+
+
+@pytest.mark.parametrize("option", [["--head", "dot"], ["--pool", "last"]])
+def test_a_man_family_option_without_a_man_family_model_is_a_one_line_error(tiny, capsys, option):
+    code, _, stderr = run_cli([*tiny, "--models", "sasrec,pop", *option], capsys)
+    assert_one_line_error(code, stderr, option[0], "MAN family", "sasrec,pop")

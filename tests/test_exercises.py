@@ -90,8 +90,16 @@ def test_an_unanswered_exercise_says_so_and_does_not_fail(capsys):
 
 
 def test_an_exercise_without_a_check_is_named_in_the_error():
-    with pytest.raises(KeyError, match="no check for exercise 03.9"):
+    with pytest.raises(KeyError, match=r"notebook 03 has no checked exercise 9 \(checked: 1, 2"):
         exercises.check("03", 9, 1.0)
+    with pytest.raises(KeyError, match="notebook 42 has no checked exercise 1 \\(notebooks: 00, 01"):
+        exercises.check(42, 1, 1.0)
+
+
+def test_a_wrong_answer_is_a_wrong_answer_with_the_exercise_and_a_hint():
+    with pytest.raises(exercises.WrongAnswer, match=r"^exercise 07a\.3: .*too low\. Hint"):
+        exercises.check("07a", 3, 0.5)
+    exercises.check(0, 1, None)  # an int names the notebook too
 
 
 def test_a_wrong_type_gets_a_hint_not_a_traceback_from_inside():
