@@ -1,4 +1,4 @@
-"""The whole test suite timed as the README runs it (`pytest`, which checks every notebook too), with pytest's own
+"""The whole test suite timed as the README runs it (`pytest --nbval`, which checks every notebook too), with pytest's own
 per-test durations summed per notebook. Targets: the suite in at most 5 minutes on 2 cores, every notebook and
 solution in at most 60 s.
 
@@ -30,7 +30,7 @@ def main() -> None:
     args = p.parse_args()
     load_before = os.getloadavg()
     start = time.perf_counter()
-    res = subprocess.run([sys.executable, "-m", "pytest", "-q", "--durations=0", "--durations-min=0.05"],
+    res = subprocess.run([sys.executable, "-m", "pytest", "--nbval", "-q", "--durations=0", "--durations-min=0.05"],
                          cwd=ROOT, capture_output=True, text=True)
     wall = time.perf_counter() - start
     per_notebook = defaultdict(float)
@@ -40,7 +40,7 @@ def main() -> None:
             per_notebook[m.group(2)] += float(m.group(1))
     summary = next((m.group(1) for line in res.stdout.splitlines()[::-1] if (m := SUMMARY.search(line))), "")
     failed = [line.split()[1] for line in res.stdout.splitlines() if line.startswith(("FAILED ", "ERROR "))]
-    result = {"command": "pytest", "exit_code": res.returncode, "summary": summary, "failed": failed, "wall_s": wall,
+    result = {"command": "pytest --nbval", "exit_code": res.returncode, "summary": summary, "failed": failed, "wall_s": wall,
               "machine": {"cpu": platform.processor() or platform.machine(), "cores": len(os.sched_getaffinity(0)),
                           "python": platform.python_version()},
               "load_average": {"before": load_before, "after": os.getloadavg()},

@@ -94,7 +94,7 @@ def test_readme_test_command_is_what_ci_runs_after_its_install():
     assert commands[2].split("#")[0].strip() == "python -m mini_man.train"
     test = commands[3].split("#")[0].strip()
     ci = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line and not line.startswith("#")]
-    assert ci[-1] == test == "pytest"
+    assert ci[-1] == test == "pytest --nbval"
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))

@@ -124,12 +124,12 @@ TESTS_COMMAND = "python benchmarks/bench_tests.py --out benchmarks/results/tests
 
 
 def test_time() -> str:
-    """The whole `pytest` as measured by benchmarks/bench_tests.py: its wall time, counts and slowest notebook."""
+    """The whole `pytest --nbval` as measured by benchmarks/bench_tests.py: its wall time, counts and slowest notebook."""
     if not TESTS.exists():
         raise Missing(f"{TESTS.relative_to(ROOT)} is not there: it is written by `{TESTS_COMMAND}`")
     bench = json.loads(TESTS.read_text())
     name, seconds = next(iter(bench["notebooks_s"].items()))
-    return (f"The whole `pytest` took **{bench['wall_s'] / 60:.1f} minutes** on {bench['machine']['cores']} cores "
+    return (f"The whole `pytest --nbval` took **{bench['wall_s'] / 60:.1f} minutes** on {bench['machine']['cores']} cores "
             f"({bench['summary']}; the slowest notebook, `{Path(name).name}`, {seconds:.0f} s: "
             f"[benchmarks/results/tests.json](benchmarks/results/tests.json)).\n")
 
