@@ -26,19 +26,10 @@ from pathlib import Path
 
 import torch
 
+from bench_train import cpu_name
+
 ROOT = Path(__file__).resolve().parent.parent
 COMMAND = [sys.executable, "-m", "mini_man.train"]
-
-
-def cpu_name() -> str:
-    """The CPU's model name from /proc/cpuinfo, else `platform.processor()`."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def pss_mb(pid: int) -> float:
@@ -99,7 +90,7 @@ def main() -> None:
     walls, peaks = [r["wall_s"] for r in runs], [r["peak_rss_mb"] for r in runs]
     result = {
         "command": "python -m mini_man.train",
-        "machine": {"cpu": cpu_name(), "cores": len(os.sched_getaffinity(0)), "torch": torch.__version__,
+        "machine": {"cpu": cpu_name() or platform.machine(), "cores": len(os.sched_getaffinity(0)), "torch": torch.__version__,
                     "python": platform.python_version()},
         "load_average": {"before": load_before, "after": os.getloadavg()},
         "runs": [{"wall_s": r["wall_s"], "peak_rss_mb": r["peak_rss_mb"]} for r in runs],

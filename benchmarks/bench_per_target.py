@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from bench_train import cpu_name
 from mini_man import data, train
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -123,15 +124,6 @@ def shown(path: Path) -> str:
     """`path` relative to the repository when it lies inside it (the JSON does not depend on the checkout)."""
     path = path.resolve()
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
-
-
-def cpu_name() -> str:
-    """The CPU model from /proc/cpuinfo (Linux), else ''."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            return next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "")
-    except OSError:
-        return ""
 
 
 if __name__ == "__main__":
