@@ -44,12 +44,14 @@ def overrides(name: str, **extra) -> dict:
     return {} if name == "pop" else {**OVERRIDES, **extra}
 
 
-def fit_and_test(name: str, data: mdata.CrossDomainData, tensors, tcfg: train.TrainConfig = FAST, **extra):
+def fit_and_test(name: str, data: mdata.CrossDomainData, tensors=None, tcfg: train.TrainConfig = FAST, **extra):
     """`train.train_and_test` without the full ranking, keeping the last weights: build model `name` seeded with
     `tcfg.seed` (with `overrides(name, **extra)`), `train.fit` it with `fast_config(name, tcfg)`, test each domain
     with its best state (sampled 1 + 9 metrics; the "(full)" ones are NaN). Returns the model with its LAST
-    epoch's weights, the `FitResult` and {domain: {metric: float}}."""
+    epoch's weights, the `FitResult` and {domain: {metric: float}}. `tensors`: `train.to_device(data, ...)`, made
+    here if None (as in a worker process of `parallel.call_all`)."""
     tcfg = fast_config(name, tcfg)
+    tensors = tensors if tensors is not None else train.to_device(data, tcfg.device)
     torch.manual_seed(tcfg.seed)
     model = train.build_model(name, data, tcfg.device, **overrides(name, **extra))
     fit = train.fit(model, data, tensors, tcfg)

@@ -13,20 +13,19 @@ import inspect
 import itertools
 import json
 import math
-import multiprocessing
 import os
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import torch
 
 import mini_man
-from mini_man import checkpoint, distributed, models, train
+from mini_man import checkpoint, distributed, models, parallel, train
 from mini_man import data as mdata
 from mini_man.config import HEADS, POOLS, MANConfig
 
@@ -34,7 +33,7 @@ SAMPLE_FILES = ("video_games.csv", "toys.csv")
 MAIN_MODELS = ("man", "single", "sasrec", "pop")  # the first run
 ROWS = {"auc": "AUC", "gauc": "GAUC", "mrr": "MRR", "ndcg@10": "NDCG@10", "hr@10": "HR@10",
         "hr@10_full": "HR@10 (full)", "ndcg@10_full": "NDCG@10 (full)"}
-CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+CORES = parallel.CORES
 PREPARE = inspect.signature(mdata.prepare).parameters  # data defaults live in one place: data.prepare
 
 
@@ -211,6 +210,13 @@ def build_parser() -> Parser:
     p.add_argument("--head", choices=HEADS, default=None,
                    help="prediction layer of Eq. (14)-(15) in the MAN family: 'mlp' (the paper's) or 'dot', the dot "
                         "product of the history summaries with the target vector, as sasrec scores (default: 'mlp')")
+    p.add_argument("--negatives", type=_int_at_least(1), default=None, metavar="K",
+                   help="sampled negatives per training target, redrawn every epoch (default: each model's recipe: "
+                        "9, the paper's K; 1 for sasrec, its reference's)")
+    p.add_argument("--sasrec-hidden", type=_int_at_least(1), default=None, metavar="N",
+                   help="sasrec's hidden size (default: 50, its reference's; the MAN family's D is 20)")
+    p.add_argument("--sasrec-dropout", type=float, default=None, metavar="P",
+                   help="sasrec's dropout, in [0, 1) (default: 0.2, its reference's; the MAN family has none)")
     p.add_argument("--max-len", type=_int_at_least(1), default=mc.max_len, metavar="T",
                    help="history length T (default: %(default)s)")
     p.add_argument("--num-groups", type=_int_at_least(1), default=mc.num_groups, metavar="N",
@@ -256,6 +262,9 @@ def check_args(p: Parser, args) -> None:
         if value is not None and not family:
             p.error(f"{flag} sets an option of the MAN family ({', '.join(models.VARIANTS)}); none of --models "
                     f"{','.join(args.models)} is one")
+    for flag, value in (("--sasrec-hidden", args.sasrec_hidden), ("--sasrec-dropout", args.sasrec_dropout)):
+        if value is not None and "sasrec" not in args.models:
+            p.error(f"{flag} sets an option of sasrec; it is not in --models {','.join(args.models)}")
     for flag in ("save", "load"):
         if getattr(args, flag) and (len(args.models) != 1 or len(args.seeds) != 1):
             p.error(f"--{flag} needs exactly one model (--models) and one seed (--seeds)")
@@ -329,8 +338,8 @@ def setup(p: Parser, args):
                                  plateau_margin=args.plateau_margin, patience_scope=args.patience_scope,
                                  select=args.select_by, device=args.device, ddp=args.ddp,
                                  full_ranking=args.full_ranking)
-        given = {k: v for k, v in (("lr", args.lr), ("warmup_steps", args.warmup), ("batch_size", args.batch_size))
-                 if v is not None}
+        given = {k: v for k, v in (("lr", args.lr), ("warmup_steps", args.warmup), ("batch_size", args.batch_size),
+                                   ("n_neg", args.negatives)) if v is not None}
         tcfgs = {m: replace(base, **{**train.recipe(m), **given}) for m in args.models}
         for t in tcfgs.values():  # every setting of the grids, checked before the first one trains
             for lr, wd in itertools.product(args.lr_grid or [t.lr], args.weight_decay_grid or [t.weight_decay]):
@@ -362,7 +371,10 @@ def setup(p: Parser, args):
 
 
 def model_overrides(args, name: str) -> dict:
-    """The model options of the command line that apply to model `name` (N_g and the read-out: MAN family)."""
+    """The model options of the command line that apply to model `name` (N_g, the read-out and the head: MAN
+    family; the hidden size and dropout: sasrec)."""
+    if name == "sasrec":
+        return {k: v for k, v in (("hidden", args.sasrec_hidden), ("dropout", args.sasrec_dropout)) if v is not None}
     pool = {} if args.pool is None else {"pool": args.pool}  # None: the model's own read-out (config.VARIANTS)
     head = {} if args.head is None else {"head": args.head}
     return models.family_overrides(name, num_groups=args.num_groups, **pool, **head)
@@ -414,10 +426,9 @@ def run_all(args, tcfgs, cfgs, data, ckpt) -> dict[str, list[train.RunResult]]:
         for call in calls:
             log(f"== {call[0]}, seed {call[2].seed} ==")
             results.append(_train_one(*call))
-    else:  # "spawn": a fresh interpreter per worker (forking a process that holds torch's thread pools can hang)
+    else:
         log(f"== {len(tasks)} runs in {jobs} processes ({', '.join(f'{n} {s}' for n, s in tasks)}) ==")
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            results = [f.result() for f in [pool.submit(_train_one, *call) for call in calls]]
+        results = parallel.call_all([partial(_train_one, *call) for call in calls], jobs)
     for (name, _), run in zip(tasks, results):
         runs[name].append(run)
     return runs
