@@ -210,6 +210,9 @@ def build_parser() -> Parser:
     p.add_argument("--head", choices=HEADS, default=None,
                    help="prediction layer of Eq. (14)-(15) in the MAN family: 'mlp' (the paper's) or 'dot', the dot "
                         "product of the history summaries with the target vector, as sasrec scores (default: 'mlp')")
+    p.add_argument("--dropout", type=float, default=None, metavar="P",
+                   help="dropout in the SASRec backbone of the MAN family, in [0, 1) (default: 0, the paper's; "
+                        "sasrec's reference uses 0.2, see --sasrec-dropout)")
     p.add_argument("--negatives", type=_int_at_least(1), default=None, metavar="K",
                    help="sampled negatives per training target, redrawn every epoch (default: each model's recipe: "
                         "9, the paper's K; 1 for sasrec, its reference's)")
@@ -258,7 +261,7 @@ def check_args(p: Parser, args) -> None:
             p.error(f"--ddp --device cuda: LOCAL_RANK {os.environ['LOCAL_RANK']} but only "
                     f"{torch.cuda.device_count()} GPU(s)")
     family = [m for m in args.models if m in models.VARIANTS]
-    for flag, value in (("--head", args.head), ("--pool", args.pool)):
+    for flag, value in (("--head", args.head), ("--pool", args.pool), ("--dropout", args.dropout)):
         if value is not None and not family:
             p.error(f"{flag} sets an option of the MAN family ({', '.join(models.VARIANTS)}); none of --models "
                     f"{','.join(args.models)} is one")
@@ -371,13 +374,14 @@ def setup(p: Parser, args):
 
 
 def model_overrides(args, name: str) -> dict:
-    """The model options of the command line that apply to model `name` (N_g, the read-out and the head: MAN
-    family; the hidden size and dropout: sasrec)."""
+    """The model options of the command line that apply to model `name` (N_g, the read-out, the head and the
+    dropout: MAN family; the hidden size and dropout: sasrec)."""
     if name == "sasrec":
         return {k: v for k, v in (("hidden", args.sasrec_hidden), ("dropout", args.sasrec_dropout)) if v is not None}
     pool = {} if args.pool is None else {"pool": args.pool}  # None: the model's own read-out (config.VARIANTS)
     head = {} if args.head is None else {"head": args.head}
-    return models.family_overrides(name, num_groups=args.num_groups, **pool, **head)
+    dropout = {} if args.dropout is None else {"dropout": args.dropout}
+    return models.family_overrides(name, num_groups=args.num_groups, **pool, **head, **dropout)
 
 
 def run_loaded(name: str, data, tensors, tcfg, ckpt: dict, overrides: dict) -> train.RunResult:

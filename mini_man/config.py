@@ -43,6 +43,10 @@ class MANConfig:
     # "oldest" (SASRec's reference): P_k is the k-th item of the history, so a prefix of a sequence gets the vectors
     # it gets inside the whole sequence; the every-position objective needs it.
     positions: str = "newest"
+    # Dropout in the SASRec backbone (Eq. 3-4): on its input embeddings, its attention weights and its FFN's output,
+    # where SASRec's reference puts it (there 0.2). Paper and official code: none (0, the default). Here: an option,
+    # the one setting of canonical SASRec that docs/results.md finds it loses most without.
+    dropout: float = 0.0
 
     # Which parts exist. MAN has all of them; the baselines and ablations switch some off.
     use_local: bool = True  # domain-specific branch: M^X, P^X, Encoder, local MLP
@@ -89,6 +93,9 @@ class MANConfig:
              "sizes (item_dim, domain_dim, max_len, num_groups, n_blocks, n_heads) must be >= 1"),
             (self.D % self.n_heads == 0, f"D = {self.D} must be divisible by n_heads = {self.n_heads}"),
             (self.lambda_g >= 0 and self.lambda_l2 >= 0, "lambda_g and lambda_l2 must be >= 0"),
+            (0 <= self.dropout < 1, f"dropout must be in [0, 1), got {self.dropout}"),
+            (self.dropout == 0 or self.backbone == "sasrec",
+             f"dropout acts in the SASRec backbone only, not in {self.backbone!r}"),
         ]
         for ok, message in checks:
             if not ok:

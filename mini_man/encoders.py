@@ -14,11 +14,13 @@ from mini_man.layers import MLP, NEG_INF
 
 
 class SASRecBlock(nn.Module):
-    """One SASRec block: causal multi-head self-attention and a point-wise FFN, each pre-LayerNorm + residual."""
+    """One SASRec block: causal multi-head self-attention and a point-wise FFN, each pre-LayerNorm + residual;
+    with `dropout` > 0, dropout on the attention weights and on the FFN's output (as SASRec's reference)."""
 
-    def __init__(self, D: int, n_heads: int):
+    def __init__(self, D: int, n_heads: int, dropout: float = 0.0):
         super().__init__()
         self.n_heads = n_heads
+        self.drop = nn.Dropout(dropout) if dropout > 0 else nn.Identity()  # Identity: 0 draws no random numbers
         self.norm_attn = nn.LayerNorm(D)
         self.qkv = nn.Linear(D, 3 * D)  # W^Q, W^K, W^V in one matrix
         self.norm_ffn = nn.LayerNorm(D)
@@ -29,9 +31,9 @@ class SASRecBlock(nn.Module):
         q, k, v = self.qkv(self.norm_attn(x)).split(D, dim=-1)  # 3 x (B, T, D)
         q, k, v = (z.view(B, T, self.n_heads, D // self.n_heads).transpose(1, 2) for z in (q, k, v))  # (B, h, T, D/h)
         scores = q @ k.transpose(-1, -2) / math.sqrt(D // self.n_heads)  # (B, h, T, T)
-        a = torch.softmax(scores.masked_fill(~attn_mask, NEG_INF), dim=-1) @ v  # (B, h, T, D/h)
+        a = self.drop(torch.softmax(scores.masked_fill(~attn_mask, NEG_INF), dim=-1)) @ v  # (B, h, T, D/h)
         x = x + a.transpose(1, 2).reshape(B, T, D)  # (B, T, D)
-        return x + self.ffn(self.norm_ffn(x))
+        return x + self.drop(self.ffn(self.norm_ffn(x)))
 
 
 class SASRecEncoder(nn.Module):
@@ -39,8 +41,9 @@ class SASRecEncoder(nn.Module):
 
     def __init__(self, cfg: MANConfig):
         super().__init__()
-        self.blocks = nn.ModuleList(SASRecBlock(cfg.D, cfg.n_heads) for _ in range(cfg.n_blocks))
+        self.blocks = nn.ModuleList(SASRecBlock(cfg.D, cfg.n_heads, cfg.dropout) for _ in range(cfg.n_blocks))
         self.norm = nn.LayerNorm(cfg.D)
+        self.drop = nn.Dropout(cfg.dropout) if cfg.dropout > 0 else nn.Identity()  # on the input embeddings
 
     def forward(self, E: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """E (B, T, D), mask (B, T) -> S (B, T, D)."""
@@ -51,7 +54,7 @@ class SASRecEncoder(nn.Module):
         # (its output is zeroed below anyway). Plain matmul + softmax: faster than the fused kernel at T = 20.
         attn_mask = ((causal & mask[:, None, :]) | eye).unsqueeze(1)  # (B, 1, T, T)
         m = mask.unsqueeze(-1)  # (B, T, 1)
-        x = E * m
+        x = self.drop(E) * m
         for block in self.blocks:
             x = block(x, attn_mask) * m  # padded positions are reset after every block
         return self.norm(x) * m  # (B, T, D)

@@ -24,7 +24,8 @@ def call_all(calls: list, jobs: int = CORES) -> list:
 
     Each call is a function of a module with its arguments bound, e.g. `functools.partial(train.train_and_test,
     "man", data, tcfg)` (a function defined in a notebook cannot be sent to a worker); the arguments and results
-    travel between the processes by pickling. With jobs = 1 (or one call) everything runs here, with this process's
+    travel between the processes by pickling. A script that calls this needs the `if __name__ == "__main__":` guard
+    of Python's "spawn" start method (a notebook does not). With jobs = 1 (or one call) everything runs here, with this process's
     threads. Raises ValueError for jobs < 1; an error in a run is raised here.
     """
     if jobs < 1:

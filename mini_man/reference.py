@@ -192,6 +192,20 @@ for _stem, (_model, _what, _options) in FACTORIAL.items():
         "command": f"python -m mini_man.train {_options} --seeds 0,1 --full-ranking 0",
         "made_by": "bash tools/results.sh factorial", "models": {_model: f"factorial_{_stem}"}}
 
+FACTORIAL_SASREC = {  # stem: (what differs from `sasrec`: one of its settings set to `single`'s, the command's options)
+    "sasrec_d20": ("size: hidden 20 (the MAN family's D) instead of 50", "--sasrec-hidden 20"),
+    "sasrec_dropout0": ("dropout 0 (the MAN family has none) instead of 0.2", "--sasrec-dropout 0"),
+    "sasrec_k9": ("9 negatives per position (the paper's K) instead of 1", "--negatives 9"),
+    "sasrec_opt": ("the recipe's optimizer: lr 3e-3 after a 300-step warm-up (Adam betas stay 0.9, 0.98)",
+                   "--lr 0.003 --warmup 300"),
+    "sasrec_all": ("all four", "--sasrec-hidden 20 --sasrec-dropout 0 --negatives 9 --lr 0.003 --warmup 300"),
+}
+for _stem, (_what, _options) in FACTORIAL_SASREC.items():
+    SETTINGS[f"factorial-{_stem}"] = {
+        "what": f"`sasrec`, {_what}, the recipe, seeds 0-4",
+        "command": f"python -m mini_man.train --models sasrec {_options} --seeds 0,1,2,3,4 --full-ranking 0",
+        "made_by": "bash tools/results.sh factorial-sasrec", "models": {"sasrec": f"factorial_{_stem}"}}
+
 
 class MissingResults(FileNotFoundError):
     """A committed result file that a setting needs is not there; the message names the command that writes it."""

@@ -15,7 +15,7 @@ OPTIONS = ["--domain-a", "--domain-b", "--models", "--seeds", "--split", "--kcor
            "--patience", "--plateau-margin", "--lr", "--lr-grid", "--warmup", "--weight-decay", "--weight-decay-grid",
            "--eval-negatives", "--select-by", "--pool", "--by-history-length", "--max-len", "--num-groups",
            "--full-ranking", "--device", "--jobs", "--head", "--out", "--save", "--load", "--format",
-           "--warm-targets-only", "--shared-item-ids", "--negatives", "--sasrec-hidden", "--sasrec-dropout", "--help"]
+           "--warm-targets-only", "--shared-item-ids", "--dropout", "--negatives", "--sasrec-hidden", "--sasrec-dropout", "--help"]
 METRICS = {"auc", "gauc", "mrr", "ndcg@10", "hr@10", "hr@10_full", "ndcg@10_full"}
 
 
@@ -280,10 +280,21 @@ def test_negatives_and_sasrec_sizes_reach_the_training_and_the_json(tiny, tmp_pa
     assert config["train"]["sasrec"]["n_neg"] == 3 and config["train"]["single"]["n_neg"] == 3
     assert config["models_config"]["sasrec"]["hidden"] == 12 and config["models_config"]["sasrec"]["dropout"] == 0
     assert config["models_config"]["single"]["item_dim"] == 16  # sasrec's sizes leave the MAN family alone
+    assert config["models_config"]["single"]["dropout"] == 0
+
+
+def test_dropout_reaches_the_man_family_only(tiny, tmp_path, capsys):
+    out = tmp_path / "dropout.json"
+    code, _, err = run_cli(tiny + ["--models", "single,sasrec", "--dropout", "0.3", "--out", str(out)], capsys)
+    assert code == 0, err
+    config = json.loads(out.read_text())["config"]["models_config"]
+    assert config["single"]["dropout"] == 0.3 and config["sasrec"]["dropout"] == 0.2  # sasrec keeps its own
 
 
 @pytest.mark.parametrize("extra, words", [(["--models", "man", "--sasrec-hidden", "8"], ["--sasrec-hidden", "sasrec"]),
                                           (["--models", "sasrec", "--sasrec-dropout", "1.5"], ["dropout"]),
-                                          (["--negatives", "0"], ["--negatives"])])
+                                          (["--negatives", "0"], ["--negatives"]),
+                                          (["--models", "sasrec", "--dropout", "0.1"], ["--dropout", "MAN family"]),
+                                          (["--models", "man", "--dropout", "1"], ["dropout", "[0, 1)"])])
 def test_bad_sizes_and_negatives_are_one_line_errors(tiny, capsys, extra, words):
     assert_one_line_error(*run_cli(tiny + extra, capsys)[::2], *words)

@@ -82,3 +82,23 @@ def test_man_local_shares_nothing():
     A = {id(p) for p in m.domain_parameters("A")}
     B = {id(p) for p in m.domain_parameters("B")}
     assert len(A) + len(B) == len(list(m.parameters()))  # every parameter belongs to exactly one domain
+
+
+def test_dropout_acts_in_training_only_and_zero_is_the_paper_encoder():
+    torch.manual_seed(0)
+    plain = SASRecEncoder(MANConfig(max_len=8))
+    torch.manual_seed(0)
+    dropped = SASRecEncoder(MANConfig(max_len=8, dropout=0.5))
+    E, mask = inputs()
+    assert all(isinstance(m, torch.nn.Identity) for m in [plain.drop, *(b.drop for b in plain.blocks)])
+    assert torch.equal(plain.eval()(E, mask), dropped.eval()(E, mask))  # same weights; eval: no dropout
+    dropped.train()
+    S1, S2 = dropped(E, mask), dropped(E, mask)
+    assert not torch.allclose(S1, S2) and (S1[~mask] == 0).all()  # random in training, padding still zero
+
+
+@pytest.mark.parametrize("changes, words", [(dict(dropout=1.0), "[0, 1)"), (dict(dropout=-0.1), "[0, 1)"),
+                                            (dict(dropout=0.2, backbone="gru4rec"), "SASRec backbone")])
+def test_bad_dropout_is_refused(changes, words):
+    with pytest.raises(ValueError, match=words.replace("[", r"\[").replace(")", r"\)")):
+        MANConfig(**changes)
