@@ -27,7 +27,7 @@ _CHECKS: dict[tuple[str, int], Callable] = {}
 
 
 def exercise(notebook: str, number: int):
-    """Register the decorated function as the check of exercise `number` of notebook `notebook` ("00" ... "10")."""
+    """Register the decorated function as the check of exercise `number` of notebook `notebook` ("00" ... "11")."""
     def register(fn):
         _CHECKS[(notebook, number)] = fn
         return fn
@@ -592,3 +592,40 @@ def _10_3(answer):
     gap = _number(answer, "man's minus man-local's B test AUC with 8-item B users")
     assert -0.05 < gap < 0.1, (f"{gap:+.3f}: with 8 items per B user, man-local learns B's kinds alone and the gap "
                                "is small. Hint: toy(premise=True, length=(20.0, 8.0)), then both models with TOY_FIT.")
+
+
+# ---- 11 · does MAN beat SASRec, and why? -----------------------------------------------------------------------
+# Exercises 1 and 2 read the committed results; 3 comes from toy runs of notebook 11's knobs (seeds 0-2), which its
+# solution notebook computes and passes to the same check.
+SINGLE_EP_11 = -0.005  # mean B test AUC of single-ep (dot head, last position) minus sasrec's, on the toy
+
+
+@exercise("11", 1)
+def _11_1(answer):
+    from mini_man import reference
+    assert isinstance(answer, str), f"expected a stem of reference.FACTORIAL_SASREC (a string), got {answer!r}"
+    stems = [s for s in reference.FACTORIAL_SASREC if s != "sasrec_all"]
+    assert answer in stems, f"{answer!r}: choose one setting at a time, one of {', '.join(stems)}"
+    cost = {s: reference.paired(f"factorial-{s}", "sasrec", "sasrec", "B", against="sample-plain")[0] for s in stems}
+    assert answer == min(cost, key=cost.get), \
+        (f"{answer!r} costs sasrec {cost[answer]:+.3f} in B; another costs more. Hint: reference.paired("
+         "f'factorial-{stem}', 'sasrec', 'sasrec', 'B', against='sample-plain')[0] for each stem.")
+
+
+@exercise("11", 2)
+def _11_2(answer):
+    from mini_man import reference
+    assert isinstance(answer, (tuple, list)) and len(answer) == 3, f"expected (mean, low, high), got {answer!r}"
+    mean, low, high = (_number(v, "a bound") for v in answer)
+    expected = reference.paired("sample", "man", "sasrec", "B")
+    _close(mean, expected[0], 1e-3, "the mean of man - sasrec in B",
+           "Hint: the mean over the seeds of man's test AUC minus sasrec's, seed by seed.")
+    _close(high - low, expected[2] - expected[1], 1e-3, "the interval's width",
+           "Hint: half-width = t.ppf(0.975, 4) * std(ddof=1) / sqrt(5), not 1.96 * std / sqrt(5).")
+
+
+@exercise("11", 3)
+def _11_3(answer):
+    _close(answer, SINGLE_EP_11, 0.03, "single-ep's mean B test AUC minus sasrec's on the toy",
+           "Hint: fit_and_test('single-ep', data, None, replace(FIT, seed=s), head='dot', pool='last') for s in "
+           "SEEDS, then the mean of results['B']['auc'] minus the mean of sasrec's.")

@@ -206,6 +206,32 @@ for _stem, (_what, _options) in FACTORIAL_SASREC.items():
         "command": f"python -m mini_man.train --models sasrec {_options} --seeds 0,1,2,3,4 --full-ranking 0",
         "made_by": "bash tools/results.sh factorial-sasrec", "models": {"sasrec": f"factorial_{_stem}"}}
 
+SETTINGS["dropout"] = {
+    "what": "`man` and `single` with dropout 0.2 in the SASRec backbone (sasrec's), the recipe, seeds 0-4",
+    "command": "python -m mini_man.train --models man,single --dropout 0.2 --seeds 0,1,2,3,4 --full-ranking 0",
+    "made_by": "bash tools/results.sh dropout", "models": "factorial_dropout"}
+SETTINGS["dropout-ep-dot-last"] = {
+    "what": "`single-ep` and `man-ep` with sasrec's scoring (dot head, last position) and dropout 0.2, the recipe, "
+            "seeds 0-4",
+    "command": "python -m mini_man.train --models single-ep,man-ep --head dot --pool last --dropout 0.2 "
+               "--seeds 0,1,2,3,4 --full-ranking 0",
+    "made_by": "bash tools/results.sh dropout", "models": "factorial_dropout_ep_dot_last"}
+SETTINGS["dropout-ep-dot-last-local"] = {
+    "what": "`man-local-ep` (MAN with nothing shared) with the dot head, the last position and dropout 0.2, the recipe, "
+            "seeds 0-4",
+    "command": "python -m mini_man.train --models man-local-ep --head dot --pool last --dropout 0.2 --seeds 0,1,2,3,4 "
+               "--full-ranking 0",
+    "made_by": "bash tools/results.sh dropout", "models": "factorial_dropout_ep_dot_last_local"}
+
+SETTINGS["sparse-dropout-ep-dot-last"] = {
+    "what": "the sparse setting: `single-ep` and `man-ep` with the dot head, the last position and dropout 0.2, "
+            "plain Adam, seeds 0-4",
+    "command": "python -m mini_man.sample --setting sparse\n"
+               "python -m mini_man.train --models single-ep,man-ep --head dot --pool last --dropout 0.2 --domain-a "
+               "data/sparse/video_games.csv --domain-b data/sparse/toys.csv --kcore 2 --seeds 0,1,2,3,4 "
+               "--full-ranking 0 --by-history-length",
+    "made_by": "bash tools/results.sh sparse-dropout", "models": "sparse_dropout_ep_dot_last"}
+
 
 class MissingResults(FileNotFoundError):
     """A committed result file that a setting needs is not there; the message names the command that writes it."""

@@ -1,4 +1,4 @@
-"""The exercise checks of notebooks 08-10 (`mini_man.exercises`, sections 08 to 10), both ways: each passes on the
+"""The exercise checks of notebooks 08-11 (`mini_man.exercises`, sections 08 to 11), both ways: each passes on the
 answer its solution notebook computes and fails (AssertionError with a hint) on a wrong one."""
 import pytest
 
@@ -20,6 +20,9 @@ CASES = [
     ("10", 1, (5, 0.503), (40, 0.72)),  # the wrong one: B not stopped early, the transfer kept
     ("10", 2, 0.773, 0.51),
     ("10", 3, 0.031, 0.25),
+    ("11", 1, "sasrec_dropout0", "sasrec_d20"),  # read from the committed results
+    ("11", 2, None, None),  # computed below from the committed results; the wrong one: 1.96 instead of the t quantile
+    ("11", 3, -0.0049, 0.160),  # the wrong one: man's lead, not single-ep's
 ]
 
 
@@ -37,7 +40,22 @@ def _solution_answer(notebook, number, answer):
             kind_of = kinds.set_index("item")["kind"].reindex(d.items).fillna(-1).astype(int).to_numpy()
             counts[X] = np.stack([(kind_of[hist] == k).sum(1) for k in range(3)], 1).astype(float)
         return float((nearest_A_group(counts["A"], planted["A"], counts["B"]) == planted["B"]).mean())
+    if (notebook, number) == ("11", 2):
+        from mini_man import reference
+        return reference.paired("sample", "man", "sasrec", "B")[:3]
     return answer
+
+
+def _wrong_answer(notebook, number, wrong):
+    if (notebook, number) == ("11", 2):  # the normal quantile: an interval too narrow
+        import math
+        import numpy as np
+        from mini_man import reference
+        man, sasrec = (reference.per_seed("sample", m, "B") for m in ("man", "sasrec"))
+        d = np.array([man[s] - sasrec[s] for s in sorted(man)])
+        half = 1.96 * d.std(ddof=1) / math.sqrt(len(d))
+        return (d.mean(), d.mean() - half, d.mean() + half)
+    return wrong
 
 
 @pytest.mark.parametrize("notebook,number,answer,wrong", CASES, ids=[f"{n}.{k}" for n, k, _, _ in CASES])
@@ -45,10 +63,15 @@ def test_check_passes_on_the_solution_and_fails_on_a_wrong_answer(notebook, numb
     exercises.check(notebook, number, _solution_answer(notebook, number, answer))
     assert capsys.readouterr().out.strip() == f"exercise {notebook}.{number}: correct"
     with pytest.raises(AssertionError):
-        exercises.check(notebook, number, wrong)
+        exercises.check(notebook, number, _wrong_answer(notebook, number, wrong))
 
 
 @pytest.mark.parametrize("notebook,number", [(n, k) for n, k, _, _ in CASES])
 def test_an_unanswered_exercise_is_not_answered_yet(notebook, number, capsys):
     exercises.check(notebook, number, None)
     assert "not answered yet" in capsys.readouterr().out
+
+
+def test_every_registered_check_of_these_notebooks_is_tested():
+    ours = {"08", "08a", "09", "10", "11"}
+    assert {key for key in exercises._CHECKS if key[0] in ours} == {(c[0], c[1]) for c in CASES}

@@ -417,7 +417,40 @@ def factorial() -> str:
                   "mean − sasrec, A", "mean − sasrec, B"], body)
 
 
-BLOCKS = {"factorial": factorial, "test-time": test_time, "first-run": first_run, "first-run-seeds": first_run_seeds, "headline": headline, "notebooks": notebooks,
+def factorial_sasrec() -> str:
+    """From `sasrec` towards `single`: one of sasrec's settings at a time (5 seeds, plain Adam), paired with sasrec's
+    plain-Adam runs; `single` and `man` under the same training for scale."""
+    rows = [["`sasrec`", "canonical SASRec (plain Adam)", *(ms("sample-plain", "sasrec", d) for d in reference.DOMAINS),
+             "-", "-"]]
+    rows += [["`sasrec`", what, *(ms(f"factorial-{stem}", "sasrec", d) for d in reference.DOMAINS),
+              *(interval(reference.paired(f"factorial-{stem}", "sasrec", "sasrec", d, against="sample-plain"))
+                for d in reference.DOMAINS)] for stem, (what, _) in reference.FACTORIAL_SASREC.items()]
+    rows += [[f"`{m}`", "for scale: the same training", *(ms("sample-plain", m, d) for d in reference.DOMAINS),
+              *(interval(reference.paired("sample-plain", m, "sasrec", d)) for d in reference.DOMAINS)]
+             for m in ("single", "man")]
+    return table(["model", "what differs from `sasrec`", "A test AUC", "B test AUC", "− sasrec, A (95%)",
+                  "− sasrec, B (95%)"], rows)
+
+
+def dropout() -> str:
+    """The MAN family with sasrec's dropout (5 seeds, plain Adam): against sasrec and against itself without."""
+    settings = {"man": "dropout", "single": "dropout", "single-ep": "dropout-ep-dot-last", "man-ep": "dropout-ep-dot-last",
+                "man-local-ep": "dropout-ep-dot-last-local"}
+    label = {"man": "`man`", "single": "`single`", **{m: f"`{m}`, dot head, last position"
+                                                      for m in ("single-ep", "man-ep", "man-local-ep")}}
+    rows = []
+    for m, setting in settings.items():
+        without = ("sample-plain", m) if m in ("man", "single") else None
+        rows.append([label[m], *(ms(setting, m, d) for d in reference.DOMAINS),
+                     *(interval(reference.paired(setting, m, "sasrec", d, against="sample-plain"))
+                       for d in reference.DOMAINS),
+                     *((interval(reference.paired(setting, m, m, d, against="sample-plain")) for d in reference.DOMAINS)
+                       if without else ("-", "-"))])
+    return table(["with dropout 0.2", "A test AUC", "B test AUC", "− sasrec, A (95%)", "− sasrec, B (95%)",
+                  "− without dropout, A", "− without dropout, B"], rows)
+
+
+BLOCKS = {"factorial": factorial, "factorial-sasrec": factorial_sasrec, "dropout": dropout, "test-time": test_time, "first-run": first_run, "first-run-seeds": first_run_seeds, "headline": headline, "notebooks": notebooks,
           "recipe": recipe, "recipe-plateau": recipe_plateau, "recipe-paired": recipe_paired, "main-job": main_job,
           "sample-plain": sample_plain, "b-variants": b_variants, "warmup": warmup, "grid-halves": grid_halves,
           "grid-gain": grid_gain, "new-seeds": new_seeds, "gru4rec-lr": gru4rec_lr, "gru4rec-mean": gru4rec_mean,
