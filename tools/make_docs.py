@@ -450,7 +450,20 @@ def dropout() -> str:
                   "− without dropout, A", "− without dropout, B"], rows)
 
 
-BLOCKS = {"factorial": factorial, "factorial-sasrec": factorial_sasrec, "dropout": dropout, "test-time": test_time, "first-run": first_run, "first-run-seeds": first_run_seeds, "headline": headline, "notebooks": notebooks,
+def sparse_dropout() -> str:
+    """The sparse setting: the every-position models with sasrec's scoring and dropout, and the paper's `man`,
+    against sasrec (plain Adam, 5 seeds)."""
+    rows = [[f"`{m}`, dot head, last position, dropout 0.2",
+             *(ms("sparse-dropout-ep-dot-last", m, d) for d in reference.DOMAINS),
+             *(interval(reference.paired("sparse-dropout-ep-dot-last", m, "sasrec", d, against="sparse-plain"))
+               for d in reference.DOMAINS)] for m in ("single-ep", "man-ep")]
+    rows.append(["`man` (the paper's)", *(ms("sparse-plain", "man", d) for d in reference.DOMAINS),
+                 *(interval(reference.paired("sparse-plain", "man", "sasrec", d)) for d in reference.DOMAINS)])
+    return table(["sparse setting, plain Adam, 5 seeds", "A test AUC", "B test AUC", "− sasrec, A (95%)",
+                  "− sasrec, B (95%)"], rows)
+
+
+BLOCKS = {"factorial": factorial, "sparse-dropout": sparse_dropout, "factorial-sasrec": factorial_sasrec, "dropout": dropout, "test-time": test_time, "first-run": first_run, "first-run-seeds": first_run_seeds, "headline": headline, "notebooks": notebooks,
           "recipe": recipe, "recipe-plateau": recipe_plateau, "recipe-paired": recipe_paired, "main-job": main_job,
           "sample-plain": sample_plain, "b-variants": b_variants, "warmup": warmup, "grid-halves": grid_halves,
           "grid-gain": grid_gain, "new-seeds": new_seeds, "gru4rec-lr": gru4rec_lr, "gru4rec-mean": gru4rec_mean,
