@@ -50,17 +50,29 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _int_at_least(low: int):
-    """An argparse type: an integer >= low."""
+def _int_at_least(low: int, high: int | None = None):
+    """An argparse type: an integer >= low (and <= high if given)."""
     def parse(text):
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
+        if value < low or high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"must be >= {low}" + (f" and <= {high}" if high is not None else "")
+                                             + f", got {value}")
         return value
     return parse
+
+
+def _fraction(text):
+    """An argparse type: a number in [0, 1) (a dropout probability)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text!r}")
+    return value
 
 
 def _positive_float(text):
@@ -210,16 +222,17 @@ def build_parser() -> Parser:
     p.add_argument("--head", choices=HEADS, default=None,
                    help="prediction layer of Eq. (14)-(15) in the MAN family: 'mlp' (the paper's) or 'dot', the dot "
                         "product of the history summaries with the target vector, as sasrec scores (default: 'mlp')")
-    p.add_argument("--dropout", type=float, default=None, metavar="P",
+    p.add_argument("--dropout", type=_fraction, default=None, metavar="P",
                    help="dropout in the SASRec backbone of the MAN family, in [0, 1) (default: 0, the paper's; "
                         "sasrec's reference uses 0.2, see --sasrec-dropout)")
     p.add_argument("--negatives", type=_int_at_least(1), default=None, metavar="K",
                    help="sampled negatives per training target, redrawn every epoch (default: each model's recipe: "
                         "9, the paper's K; 1 for sasrec, its reference's)")
-    p.add_argument("--sasrec-hidden", type=_int_at_least(1), default=None, metavar="N",
-                   help="sasrec's hidden size (default: 50, its reference's; the MAN family's D is 20)")
-    p.add_argument("--sasrec-dropout", type=float, default=None, metavar="P",
-                   help="sasrec's dropout, in [0, 1) (default: 0.2, its reference's; the MAN family has none)")
+    p.add_argument("--sasrec-hidden", type=_int_at_least(1, 4096), default=None, metavar="N",
+                   help="sasrec's hidden size, at most 4096 (default: 50, its reference's; the MAN family's D is 20)")
+    p.add_argument("--sasrec-dropout", type=_fraction, default=None, metavar="P",
+                   help="sasrec's dropout, in [0, 1) (default: 0.2, its reference's; the MAN family's: --dropout, "
+                        "default 0)")
     p.add_argument("--max-len", type=_int_at_least(1), default=mc.max_len, metavar="T",
                    help="history length T (default: %(default)s)")
     p.add_argument("--num-groups", type=_int_at_least(1), default=mc.num_groups, metavar="N",
@@ -265,6 +278,12 @@ def check_args(p: Parser, args) -> None:
         if value is not None and not family:
             p.error(f"{flag} sets an option of the MAN family ({', '.join(models.VARIANTS)}); none of --models "
                     f"{','.join(args.models)} is one")
+    on_gru = [m for m in family if models.VARIANTS[m].get("backbone") == "gru4rec"]
+    if args.dropout and on_gru:
+        p.error(f"--dropout acts in the SASRec backbone; {', '.join(on_gru)} runs on GRU4Rec: drop --dropout or "
+                f"leave {', '.join(on_gru)} out of --models")
+    if args.negatives is not None and all(m == "pop" for m in args.models):
+        p.error("--negatives sets how a model trains; pop does not train")
     for flag, value in (("--sasrec-hidden", args.sasrec_hidden), ("--sasrec-dropout", args.sasrec_dropout)):
         if value is not None and "sasrec" not in args.models:
             p.error(f"{flag} sets an option of sasrec; it is not in --models {','.join(args.models)}")
@@ -273,7 +292,8 @@ def check_args(p: Parser, args) -> None:
             p.error(f"--{flag} needs exactly one model (--models) and one seed (--seeds)")
     if args.save and args.load:
         p.error("--save and --load cannot be combined")
-    training = [flag for flag, value in (("--lr-grid", args.lr_grid), ("--weight-decay", args.weight_decay),
+    training = [flag for flag, value in (("--lr", args.lr), ("--lr-grid", args.lr_grid), ("--warmup", args.warmup),
+                                         ("--negatives", args.negatives), ("--weight-decay", args.weight_decay),
                                          ("--weight-decay-grid", args.weight_decay_grid)) if value is not None]
     if args.load and training:
         p.error(f"--load only tests a checkpoint: drop {', '.join(training)} (they choose how to train)")
@@ -360,6 +380,11 @@ def setup(p: Parser, args):
                                  split=args.split, n_eval_neg=args.eval_negatives, format=args.format,
                                  warm_only=args.warm_targets_only, shared_item_ids=args.shared_item_ids,
                                  seed=0)  # seed 0: the same evaluation candidates for every run
+        if args.negatives is not None:  # K negatives are drawn among a domain's items other than the target
+            few = {d: dd.n_items - 2 for d, dd in data.domains.items() if args.negatives > dd.n_items - 2}
+            if few:
+                raise ValueError(f"--negatives {args.negatives}: more than the items a negative can be drawn from ("
+                                 + ", ".join(f"{d}: {n}" for d, n in few.items()) + ")")
         ckpt = None
         if args.load:
             ckpt = checkpoint.load(args.load)
@@ -602,6 +627,8 @@ def run_job(p: Parser, args) -> int:
         runs = run_all(args, tcfgs, cfgs, data, ckpt)
     except train.Diverged as e:
         p.error(str(e))
+    except MemoryError:
+        p.error("out of memory: use smaller sizes (--sasrec-hidden, --negatives, --batch-size) or fewer --jobs")
     if distributed.rank() != 0:
         return 0
     results = {n: aggregate(rs) for n, rs in runs.items()}

@@ -43,9 +43,9 @@ class MANConfig:
     # "oldest" (SASRec's reference): P_k is the k-th item of the history, so a prefix of a sequence gets the vectors
     # it gets inside the whole sequence; the every-position objective needs it.
     positions: str = "newest"
-    # Dropout in the SASRec backbone (Eq. 3-4): on its input embeddings, its attention weights and its FFN's output,
-    # where SASRec's reference puts it (there 0.2). Paper and official code: none (0, the default). Here: an option,
-    # the one setting of canonical SASRec that docs/results.md finds it loses most without.
+    # Dropout in the SASRec backbone (Eq. 3-4): on its input embeddings, its attention weights and its FFN's output
+    # (SASRec's reference, 0.2 there, also drops inside the FFN). Paper and official code: none (0, the default).
+    # Here: an option, the setting of canonical SASRec that docs/results.md finds it loses most without.
     dropout: float = 0.0
 
     # Which parts exist. MAN has all of them; the baselines and ablations switch some off.

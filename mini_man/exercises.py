@@ -43,6 +43,12 @@ def check(notebook: str, number: int, answer) -> None:
     `WrongAnswer` (an AssertionError) with a hint. `answer=None` means "not answered yet" and never fails. Raises
     KeyError for an exercise without a check, and RuntimeError under `python -O` (which strips the checks' asserts)."""
     notebook = f"{notebook:02d}" if isinstance(notebook, int) else str(notebook)
+    try:
+        whole = float(number) == int(number)
+    except (TypeError, ValueError):
+        whole = False
+    if not whole or isinstance(number, bool):
+        raise KeyError(f"exercises.check: the exercise number must be a whole number, got {number!r}")
     key = (notebook, int(number))
     if key not in _CHECKS:
         known = ", ".join(str(k) for n, k in sorted(_CHECKS) if n == notebook)
@@ -69,6 +75,7 @@ def _number(value, what: str) -> float:
         value = value.item()
     assert isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool), \
         f"{what}: expected a number, got {type(value).__name__}"
+    assert math.isfinite(value), f"{what}: expected a finite number, got {value}"
     return float(value)
 
 
@@ -615,17 +622,20 @@ def _11_1(answer):
 @exercise("11", 2)
 def _11_2(answer):
     from mini_man import reference
+    if isinstance(answer, (np.ndarray, torch.Tensor)):
+        answer = answer.tolist()
     assert isinstance(answer, (tuple, list)) and len(answer) == 3, f"expected (mean, low, high), got {answer!r}"
     mean, low, high = (_number(v, "a bound") for v in answer)
     expected = reference.paired("sample", "man", "sasrec", "B")
     _close(mean, expected[0], 1e-3, "the mean of man - sasrec in B",
            "Hint: the mean over the seeds of man's test AUC minus sasrec's, seed by seed.")
-    _close(high - low, expected[2] - expected[1], 1e-3, "the interval's width",
-           "Hint: half-width = t.ppf(0.975, 4) * std(ddof=1) / sqrt(5), not 1.96 * std / sqrt(5).")
+    hint = "Hint: mean -/+ t.ppf(0.975, 4) * std(ddof=1) / sqrt(5), not 1.96 * std / sqrt(5)."
+    _close(low, expected[1], 1e-3, "the interval's lower bound", hint)
+    _close(high, expected[2], 1e-3, "the interval's upper bound", hint)
 
 
 @exercise("11", 3)
 def _11_3(answer):
-    _close(answer, SINGLE_EP_11, 0.03, "single-ep's mean B test AUC minus sasrec's on the toy",
+    _close(answer, SINGLE_EP_11, 0.005, "single-ep's mean B test AUC minus sasrec's on the toy",
            "Hint: fit_and_test('single-ep', data, None, replace(FIT, seed=s), head='dot', pool='last') for s in "
            "SEEDS, then the mean of results['B']['auc'] minus the mean of sasrec's.")

@@ -1,4 +1,4 @@
-"""Independent runs spread over the cores: the command line's `--jobs` and the training notebooks (08-10).
+"""Independent runs spread over the cores: the command line's `--jobs` and the training notebooks (08-11).
 
 Each run goes to a fresh worker process ("spawn": forking a process that holds torch's thread pools can hang) that
 computes with ONE thread, so a run gives exactly the numbers it gives in one process with one thread: every run
@@ -24,9 +24,9 @@ def call_all(calls: list, jobs: int = CORES) -> list:
 
     Each call is a function of a module with its arguments bound, e.g. `functools.partial(train.train_and_test,
     "man", data, tcfg)` (a function defined in a notebook cannot be sent to a worker); the arguments and results
-    travel between the processes by pickling. A script that calls this needs the `if __name__ == "__main__":` guard
-    of Python's "spawn" start method (a notebook does not). With jobs = 1 (or one call) everything runs here, with this process's
-    threads. Raises ValueError for jobs < 1; an error in a run is raised here.
+    travel between the processes by pickling. A script that calls this needs the `if __name__ == "__main__":`
+    guard of Python's "spawn" start method (a notebook does not). With jobs = 1 (or one call) everything runs here,
+    with this process's threads. Raises ValueError for jobs < 1; an error in a run is raised here.
     """
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")

@@ -194,7 +194,7 @@ for _stem, (_model, _what, _options) in FACTORIAL.items():
 
 FACTORIAL_SASREC = {  # stem: (what differs from `sasrec`: one of its settings set to `single`'s, the command's options)
     "sasrec_d20": ("size: hidden 20 (the MAN family's D) instead of 50", "--sasrec-hidden 20"),
-    "sasrec_dropout0": ("dropout 0 (the MAN family has none) instead of 0.2", "--sasrec-dropout 0"),
+    "sasrec_dropout0": ("dropout 0 (the MAN family's default) instead of 0.2", "--sasrec-dropout 0"),
     "sasrec_k9": ("9 negatives per position (the paper's K) instead of 1", "--negatives 9"),
     "sasrec_opt": ("the recipe's optimizer: lr 3e-3 after a 300-step warm-up (Adam betas stay 0.9, 0.98)",
                    "--lr 0.003 --warmup 300"),

@@ -233,7 +233,8 @@ def test_checkpoint_round_trip_gives_identical_scores(tiny, saved, tmp_path, cap
 
 
 @pytest.mark.parametrize("option", [["--weight-decay", "1"], ["--weight-decay-grid", "0,1"],
-                                    ["--lr-grid", "1e-3,3e-3"]])
+                                    ["--lr-grid", "1e-3,3e-3"], ["--lr", "0.01"], ["--warmup", "5"],
+                                    ["--negatives", "5"]])
 def test_load_refuses_options_that_choose_how_to_train(tiny, saved, capsys, option):
     code, _, err = run_cli([*tiny, "--models", "single", "--load", str(saved[0]), *option], capsys)
     assert_one_line_error(code, err, "--load", f"drop {option[0]} (")
@@ -295,6 +296,12 @@ def test_dropout_reaches_the_man_family_only(tiny, tmp_path, capsys):
                                           (["--models", "sasrec", "--sasrec-dropout", "1.5"], ["dropout"]),
                                           (["--negatives", "0"], ["--negatives"]),
                                           (["--models", "sasrec", "--dropout", "0.1"], ["--dropout", "MAN family"]),
-                                          (["--models", "man", "--dropout", "1"], ["dropout", "[0, 1)"])])
+                                          (["--models", "man", "--dropout", "1"], ["--dropout", "[0, 1)"]),
+                                          (["--models", "man,sasrec", "--dropout", "0.1", "--sasrec-dropout", "1"],
+                                           ["--sasrec-dropout", "[0, 1)"]),
+                                          (["--models", "man,gru4rec", "--dropout", "0.2"], ["--dropout", "gru4rec"]),
+                                          (["--models", "sasrec", "--sasrec-hidden", "100000"], ["--sasrec-hidden", "4096"]),
+                                          (["--models", "sasrec", "--negatives", "100000000"], ["--negatives", "items"]),
+                                          (["--models", "pop", "--negatives", "3"], ["--negatives", "pop"])])
 def test_bad_sizes_and_negatives_are_one_line_errors(tiny, capsys, extra, words):
     assert_one_line_error(*run_cli(tiny + extra, capsys)[::2], *words)
