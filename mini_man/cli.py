@@ -28,6 +28,7 @@ import mini_man
 from mini_man import checkpoint, distributed, models, parallel, train
 from mini_man import data as mdata
 from mini_man.config import HEADS, POOLS, MANConfig
+from mini_man.sasrec import BLOCKS as SASREC_BLOCKS, INITS as SASREC_INITS
 
 SAMPLE_FILES = ("video_games.csv", "toys.csv")
 MAIN_MODELS = ("man", "single", "sasrec", "pop")  # the first run
@@ -225,6 +226,9 @@ def build_parser() -> Parser:
     p.add_argument("--dropout", type=_fraction, default=None, metavar="P",
                    help="dropout in the SASRec backbone of the MAN family, in [0, 1) (default: 0, the paper's; "
                         "sasrec's reference uses 0.2, see --sasrec-dropout)")
+    p.add_argument("--scale-embeddings", action="store_true",
+                   help="MAN family: the history's item vectors times sqrt(D) before the position is added, as "
+                        "sasrec's reference scales its inputs (default: off, the paper's)")
     p.add_argument("--negatives", type=_int_at_least(1), default=None, metavar="K",
                    help="sampled negatives per training target, redrawn every epoch (default: each model's recipe: "
                         "9, the paper's K; 1 for sasrec, its reference's)")
@@ -233,6 +237,14 @@ def build_parser() -> Parser:
     p.add_argument("--sasrec-dropout", type=_fraction, default=None, metavar="P",
                    help="sasrec's dropout, in [0, 1) (default: 0.2, its reference's; the MAN family's: --dropout, "
                         "default 0)")
+    p.add_argument("--sasrec-unscaled", action="store_true",
+                   help="sasrec's item embeddings not multiplied by sqrt(hidden), as the MAN family's")
+    p.add_argument("--sasrec-block", choices=SASREC_BLOCKS, default=None,
+                   help="sasrec's blocks: 'reference' (SASRec.pytorch's, the default) or 'pre-ln', the MAN family's "
+                        "x + MHA(LN(x)), x + FFN(LN(x))")
+    p.add_argument("--sasrec-init", choices=SASREC_INITS, default=None,
+                   help="sasrec's initialisation: 'xavier' (Xavier normal, the reference's, the default) or 'man' "
+                        "(the MAN family's: Xavier uniform tables, PyTorch's defaults elsewhere)")
     p.add_argument("--max-len", type=_int_at_least(1), default=mc.max_len, metavar="T",
                    help="history length T (default: %(default)s)")
     p.add_argument("--num-groups", type=_int_at_least(1), default=mc.num_groups, metavar="N",
@@ -274,7 +286,8 @@ def check_args(p: Parser, args) -> None:
             p.error(f"--ddp --device cuda: LOCAL_RANK {os.environ['LOCAL_RANK']} but only "
                     f"{torch.cuda.device_count()} GPU(s)")
     family = [m for m in args.models if m in models.VARIANTS]
-    for flag, value in (("--head", args.head), ("--pool", args.pool), ("--dropout", args.dropout)):
+    for flag, value in (("--head", args.head), ("--pool", args.pool), ("--dropout", args.dropout),
+                        ("--scale-embeddings", args.scale_embeddings or None)):
         if value is not None and not family:
             p.error(f"{flag} sets an option of the MAN family ({', '.join(models.VARIANTS)}); none of --models "
                     f"{','.join(args.models)} is one")
@@ -284,7 +297,9 @@ def check_args(p: Parser, args) -> None:
                 f"leave {', '.join(on_gru)} out of --models")
     if args.negatives is not None and all(m == "pop" for m in args.models):
         p.error("--negatives sets how a model trains; pop does not train")
-    for flag, value in (("--sasrec-hidden", args.sasrec_hidden), ("--sasrec-dropout", args.sasrec_dropout)):
+    for flag, value in (("--sasrec-hidden", args.sasrec_hidden), ("--sasrec-dropout", args.sasrec_dropout),
+                        ("--sasrec-unscaled", args.sasrec_unscaled or None), ("--sasrec-block", args.sasrec_block),
+                        ("--sasrec-init", args.sasrec_init)):
         if value is not None and "sasrec" not in args.models:
             p.error(f"{flag} sets an option of sasrec; it is not in --models {','.join(args.models)}")
     for flag in ("save", "load"):
@@ -402,11 +417,14 @@ def model_overrides(args, name: str) -> dict:
     """The model options of the command line that apply to model `name` (N_g, the read-out, the head and the
     dropout: MAN family; the hidden size and dropout: sasrec)."""
     if name == "sasrec":
-        return {k: v for k, v in (("hidden", args.sasrec_hidden), ("dropout", args.sasrec_dropout)) if v is not None}
+        return {k: v for k, v in (("hidden", args.sasrec_hidden), ("dropout", args.sasrec_dropout),
+                                  ("scale", False if args.sasrec_unscaled else None), ("block", args.sasrec_block),
+                                  ("init", args.sasrec_init)) if v is not None}
     pool = {} if args.pool is None else {"pool": args.pool}  # None: the model's own read-out (config.VARIANTS)
     head = {} if args.head is None else {"head": args.head}
     dropout = {} if args.dropout is None else {"dropout": args.dropout}
-    return models.family_overrides(name, num_groups=args.num_groups, **pool, **head, **dropout)
+    scale = {"scale_embeddings": True} if args.scale_embeddings else {}
+    return models.family_overrides(name, num_groups=args.num_groups, **pool, **head, **dropout, **scale)
 
 
 def run_loaded(name: str, data, tensors, tcfg, ckpt: dict, overrides: dict) -> train.RunResult:

@@ -47,6 +47,10 @@ class MANConfig:
     # (SASRec's reference, 0.2 there, also drops inside the FFN). Paper and official code: none (0, the default).
     # Here: an option, the setting of canonical SASRec that docs/results.md finds it loses most without.
     dropout: float = 0.0
+    # The history's item vectors [M_i ; C_dom] times sqrt(D) before the position is added (Eq. 1-2), as SASRec's
+    # reference scales its input embeddings (the candidates' target vectors are not scaled). Paper and official
+    # code: no scaling (False, the default). Here: an option, the other setting docs/results.md finds sasrec needs.
+    scale_embeddings: bool = False
 
     # Which parts exist. MAN has all of them; the baselines and ablations switch some off.
     use_local: bool = True  # domain-specific branch: M^X, P^X, Encoder, local MLP

@@ -24,6 +24,7 @@ class ItemEmbedding(nn.Module):
         self.C = nn.Embedding(3, cfg.domain_dim, padding_idx=0)  # domain embedding: (3, domain_dim)
         self.P = nn.Parameter(torch.empty(cfg.max_len, cfg.D))  # P: (T, D)
         self.positions = cfg.positions  # "newest": P_T is the newest item; "oldest": P_1 is the oldest
+        self.scale = cfg.D ** 0.5 if cfg.scale_embeddings else None  # SASRec's sqrt(d) on the input side
         for w in (self.M.weight, self.C.weight, self.P):
             nn.init.xavier_uniform_(w)  # Sec. 4.1.3: Xavier initialisation
         with torch.no_grad():
@@ -49,7 +50,10 @@ class ItemEmbedding(nn.Module):
             P = self.P[-T:]  # (T, D); right-aligned: P_T is the newest item
         else:
             P = self.P[(real.cumsum(1) - 1).clamp(min=0)]  # (B, T, D): P_1 is the oldest kept item
-        E = self.target(hist, domain) + P  # (B, T, D)
+        items = self.target(hist, domain)  # (B, T, D)
+        if self.scale is not None:  # `scale_embeddings`: SASRec's reference scales its inputs by sqrt(D)
+            items = items * self.scale
+        E = items + P  # (B, T, D)
         return E * real.unsqueeze(-1)  # padded positions carry nothing
 
 

@@ -198,7 +198,13 @@ FACTORIAL_SASREC = {  # stem: (what differs from `sasrec`: one of its settings s
     "sasrec_k9": ("9 negatives per position (the paper's K) instead of 1", "--negatives 9"),
     "sasrec_opt": ("the recipe's optimizer: lr 3e-3 after a 300-step warm-up (Adam betas stay 0.9, 0.98)",
                    "--lr 0.003 --warmup 300"),
-    "sasrec_all": ("all four", "--sasrec-hidden 20 --sasrec-dropout 0 --negatives 9 --lr 0.003 --warmup 300"),
+    "sasrec_all": ("the four above together",
+                   "--sasrec-hidden 20 --sasrec-dropout 0 --negatives 9 --lr 0.003 --warmup 300"),
+    "sasrec_unscaled": ("item embeddings not scaled by sqrt(hidden)", "--sasrec-unscaled"),
+    "sasrec_preln": ("the MAN family's pre-LayerNorm blocks", "--sasrec-block pre-ln"),
+    "sasrec_maninit": ("the MAN family's initialisation", "--sasrec-init man"),
+    "sasrec_all7": ("all seven together", "--sasrec-hidden 20 --sasrec-dropout 0 --negatives 9 --lr 0.003 --warmup 300 "
+                                 "--sasrec-unscaled --sasrec-block pre-ln --sasrec-init man"),
 }
 for _stem, (_what, _options) in FACTORIAL_SASREC.items():
     SETTINGS[f"factorial-{_stem}"] = {
@@ -217,8 +223,8 @@ SETTINGS["dropout-ep-dot-last"] = {
                "--seeds 0,1,2,3,4 --full-ranking 0",
     "made_by": "bash tools/results.sh dropout", "models": "factorial_dropout_ep_dot_last"}
 SETTINGS["dropout-ep-dot-last-local"] = {
-    "what": "`man-local-ep` (MAN with nothing shared) with the dot head, the last position and dropout 0.2, the recipe, "
-            "seeds 0-4",
+    "what": "`man-local-ep` (MAN with nothing shared) with the dot head, the last position and dropout 0.2, the "
+            "recipe, seeds 0-4",
     "command": "python -m mini_man.train --models man-local-ep --head dot --pool last --dropout 0.2 --seeds 0,1,2,3,4 "
                "--full-ranking 0",
     "made_by": "bash tools/results.sh dropout", "models": "factorial_dropout_ep_dot_last_local"}
@@ -231,6 +237,17 @@ SETTINGS["sparse-dropout-ep-dot-last"] = {
                "data/sparse/video_games.csv --domain-b data/sparse/toys.csv --kcore 2 --seeds 0,1,2,3,4 "
                "--full-ranking 0 --by-history-length",
     "made_by": "bash tools/results.sh sparse-dropout", "models": "sparse_dropout_ep_dot_last"}
+
+SETTINGS["scale-ep-dot-last"] = {
+    "what": "`single-ep` and `man-ep` with sasrec's scoring (dot head, last position), its dropout 0.2 and its "
+            "sqrt(D) input scaling, the recipe, seeds 0-4",
+    "command": "python -m mini_man.train --models single-ep,man-ep --head dot --pool last --dropout 0.2 "
+               "--scale-embeddings --seeds 0,1,2,3,4 --full-ranking 0",
+    "made_by": "bash tools/results.sh scale", "models": "factorial_scale_ep_dot_last"}
+SETTINGS["scale"] = {
+    "what": "`single` and `man` with sasrec's sqrt(D) input scaling, the recipe, seeds 0-4",
+    "command": "python -m mini_man.train --models single,man --scale-embeddings --seeds 0,1,2,3,4 --full-ranking 0",
+    "made_by": "bash tools/results.sh scale", "models": "factorial_scale"}
 
 
 class MissingResults(FileNotFoundError):

@@ -21,6 +21,8 @@ from torch import nn
 
 
 DOMAINS = ("A", "B")
+BLOCKS = ("reference", "pre-ln")
+INITS = ("xavier", "man")
 
 
 @dataclass(frozen=True)
@@ -32,19 +34,29 @@ class SASRecConfig:
     n_blocks: int = 2
     n_heads: int = 1
     dropout: float = 0.2
+    # Switches towards the MAN family's encoder (the factorial of docs/results.md); the defaults are the reference's.
+    scale: bool = True  # item embeddings times sqrt(hidden) (the MAN family: not scaled)
+    block: str = "reference"  # "reference" (see SASRecBlock) or "pre-ln": x + MHA(LN(x)), x + FFN(LN(x)), as MAN's
+    init: str = "xavier"  # "xavier": Xavier normal where it applies (the reference); "man": the MAN family's (Xavier
+    # uniform for the embedding tables, PyTorch's defaults for the rest)
 
     def __post_init__(self):
         if min(self.hidden, self.max_len, self.n_blocks, self.n_heads) < 1 or self.hidden % self.n_heads:
             raise ValueError(f"sizes must be >= 1 and hidden divisible by n_heads, got {self}")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.block not in BLOCKS or self.init not in INITS:
+            raise ValueError(f"block must be one of {BLOCKS} and init one of {INITS}, got {self.block!r}, "
+                             f"{self.init!r}")
 
 
 class SASRecBlock(nn.Module):
-    """One block of the reference: `Q = LN(x)`, `x = Q + MHA(Q, x, x)` (causal), `x = LN(x)`, `x = x + FFN(x)`."""
+    """One block of the reference: `Q = LN(x)`, `x = Q + MHA(Q, x, x)` (causal), `x = LN(x)`, `x = x + FFN(x)`;
+    with `cfg.block == "pre-ln"` the MAN family's block instead: `x = x + MHA(LN(x))`, `x = x + FFN(LN(x))`."""
 
     def __init__(self, cfg: SASRecConfig):
         super().__init__()
+        self.pre_ln = cfg.block == "pre-ln"
         d = cfg.hidden
         self.norm_attn = nn.LayerNorm(d, eps=1e-8)
         self.attn = nn.MultiheadAttention(d, cfg.n_heads, dropout=cfg.dropout, batch_first=True)
@@ -55,6 +67,9 @@ class SASRecBlock(nn.Module):
     def forward(self, x: torch.Tensor, blocked: torch.Tensor) -> torch.Tensor:
         """x (B, T, d); blocked (B * heads, T, T) bool, True where a query may NOT see a key."""
         q = self.norm_attn(x)
+        if self.pre_ln:
+            x = x + self.attn(q, q, q, attn_mask=blocked, need_weights=False)[0]  # (B, T, d)
+            return x + self.ffn(self.norm_ffn(x))
         a, _ = self.attn(q, x, x, attn_mask=blocked, need_weights=False)  # (B, T, d)
         x = self.norm_ffn(q + a)
         return x + self.ffn(x)
@@ -83,7 +98,8 @@ class SASRecDomain(nn.Module):
         # are masked. Then a prefix of a sequence gets exactly the vectors it gets inside the whole sequence, so
         # the every-position training of `sequence_loss` is exact, and no score depends on the amount of padding.
         positions = real.cumsum(1) * real  # (B, T); 0 at padding
-        x = self.drop(self.item(hist) * self.cfg.hidden ** 0.5 + self.pos(positions)) * mask  # (B, T, d)
+        scale = self.cfg.hidden ** 0.5 if self.cfg.scale else 1.0
+        x = self.drop(self.item(hist) * scale + self.pos(positions)) * mask  # (B, T, d)
         eye = torch.eye(T, dtype=torch.bool, device=hist.device)
         future = torch.ones(T, T, dtype=torch.bool, device=hist.device).triu(1)  # (T, T)
         blocked = (future | ~real[:, None, :]) & ~eye  # (B, T, T); every query sees itself: no empty row
@@ -103,8 +119,11 @@ class SASRec(nn.Module):
         self.cfg = cfg
         self.net = nn.ModuleDict({X: SASRecDomain(n_items[X], cfg) for X in DOMAINS})
         for p in self.parameters():  # the reference: Xavier normal where it applies
-            if p.dim() > 1:
+            if p.dim() > 1 and cfg.init == "xavier":
                 nn.init.xavier_normal_(p)
+        for X in DOMAINS if cfg.init == "man" else ():  # the MAN family's: Xavier uniform tables (Sec. 4.1.3)
+            for table in (self.net[X].item, self.net[X].pos):
+                nn.init.xavier_uniform_(table.weight)
         for X in DOMAINS:
             with torch.no_grad():
                 self.net[X].item.weight[0].zero_()

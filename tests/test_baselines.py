@@ -35,9 +35,13 @@ def test_sasrec_score_is_the_dot_product_of_the_last_position_with_the_shared_it
     assert torch.allclose(m.score_all("A", hist)[torch.arange(4)[:, None], cand], expected, atol=1e-5)
 
 
-def test_sasrec_scores_do_not_depend_on_padding():
+SWITCHES = [{}, dict(block="pre-ln"), dict(scale=False), dict(init="man")]  # the reference, then one switch each
+
+
+@pytest.mark.parametrize("switch", SWITCHES, ids=["reference", "pre-ln", "unscaled", "man-init"])
+def test_sasrec_scores_do_not_depend_on_padding(switch):
     """More left padding (a longer T) or garbage in a padded slot's embedding must not change a history's scores."""
-    m = make_sasrec()
+    m = make_sasrec(**switch)
     hist, cand = make_batch("A")
     longer = torch.cat([torch.zeros(4, 3, dtype=torch.long), hist[:, 3:]], dim=1)  # rows lose their 3 oldest items
     shorter = hist[:, 3:]  # the same histories without those 3 padded columns
@@ -47,8 +51,9 @@ def test_sasrec_scores_do_not_depend_on_padding():
     assert torch.allclose(m("A", longer, cand), m("A", shorter, cand), atol=1e-5)
 
 
-def test_sasrec_is_causal_an_item_changes_only_later_positions():
-    m = make_sasrec()
+@pytest.mark.parametrize("switch", SWITCHES, ids=["reference", "pre-ln", "unscaled", "man-init"])
+def test_sasrec_is_causal_an_item_changes_only_later_positions(switch):
+    m = make_sasrec(**switch)
     hist, _ = make_batch("A")
     changed = hist.clone()
     changed[:, 5] = (hist[:, 5] % (N_ITEMS["A"] - 1)) + 1
@@ -102,3 +107,22 @@ def test_popularity_scores_log_counts_and_ignores_the_history():
     assert torch.equal(pop("A", torch.tensor([[3, 3], [0, 1]]), cand), out)
     assert pop.score_all("B", torch.zeros(2, 4, dtype=torch.long)).shape == (2, 3)
     assert not any(p.requires_grad for p in pop.parameters())
+
+
+@pytest.mark.parametrize("switch", SWITCHES[1:], ids=["pre-ln", "unscaled", "man-init"])
+def test_each_factorial_switch_changes_the_model(switch):
+    hist, cand = make_batch("A")
+    assert not torch.allclose(make_sasrec()("A", hist, cand), make_sasrec(**switch)("A", hist, cand), atol=1e-4)
+
+
+def test_man_init_draws_the_tables_xavier_uniform_and_keeps_padding_zero():
+    m = make_sasrec(init="man")
+    item = m.net["A"].item.weight
+    bound = (6 / sum(item.shape)) ** 0.5  # Xavier uniform's bound
+    assert item.abs().max() <= bound and (item[0] == 0).all() and (m.net["A"].pos.weight[0] == 0).all()
+
+
+@pytest.mark.parametrize("bad", [dict(block="post"), dict(init="kaiming")])
+def test_sasrec_config_rejects_unknown_switches(bad):
+    with pytest.raises(ValueError, match="block must be one of"):
+        SASRecConfig(**bad)

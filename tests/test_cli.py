@@ -15,7 +15,8 @@ OPTIONS = ["--domain-a", "--domain-b", "--models", "--seeds", "--split", "--kcor
            "--patience", "--plateau-margin", "--lr", "--lr-grid", "--warmup", "--weight-decay", "--weight-decay-grid",
            "--eval-negatives", "--select-by", "--pool", "--by-history-length", "--max-len", "--num-groups",
            "--full-ranking", "--device", "--jobs", "--head", "--out", "--save", "--load", "--format",
-           "--warm-targets-only", "--shared-item-ids", "--dropout", "--negatives", "--sasrec-hidden", "--sasrec-dropout", "--help"]
+           "--warm-targets-only", "--shared-item-ids", "--dropout", "--negatives", "--sasrec-hidden", "--sasrec-dropout",
+           "--sasrec-unscaled", "--sasrec-block", "--sasrec-init", "--scale-embeddings", "--help"]
 METRICS = {"auc", "gauc", "mrr", "ndcg@10", "hr@10", "hr@10_full", "ndcg@10_full"}
 
 
@@ -284,6 +285,15 @@ def test_negatives_and_sasrec_sizes_reach_the_training_and_the_json(tiny, tmp_pa
     assert config["models_config"]["single"]["dropout"] == 0
 
 
+def test_sasrec_switches_reach_its_config(tiny, tmp_path, capsys):
+    out = tmp_path / "switches.json"
+    code, _, err = run_cli(tiny + ["--models", "sasrec", "--sasrec-unscaled", "--sasrec-block", "pre-ln",
+                                   "--sasrec-init", "man", "--out", str(out)], capsys)
+    assert code == 0, err
+    config = json.loads(out.read_text())["config"]["models_config"]["sasrec"]
+    assert (config["scale"], config["block"], config["init"]) == (False, "pre-ln", "man")
+
+
 def test_dropout_reaches_the_man_family_only(tiny, tmp_path, capsys):
     out = tmp_path / "dropout.json"
     code, _, err = run_cli(tiny + ["--models", "single,sasrec", "--dropout", "0.3", "--out", str(out)], capsys)
@@ -292,16 +302,21 @@ def test_dropout_reaches_the_man_family_only(tiny, tmp_path, capsys):
     assert config["single"]["dropout"] == 0.3 and config["sasrec"]["dropout"] == 0.2  # sasrec keeps its own
 
 
-@pytest.mark.parametrize("extra, words", [(["--models", "man", "--sasrec-hidden", "8"], ["--sasrec-hidden", "sasrec"]),
-                                          (["--models", "sasrec", "--sasrec-dropout", "1.5"], ["dropout"]),
-                                          (["--negatives", "0"], ["--negatives"]),
-                                          (["--models", "sasrec", "--dropout", "0.1"], ["--dropout", "MAN family"]),
-                                          (["--models", "man", "--dropout", "1"], ["--dropout", "[0, 1)"]),
-                                          (["--models", "man,sasrec", "--dropout", "0.1", "--sasrec-dropout", "1"],
-                                           ["--sasrec-dropout", "[0, 1)"]),
-                                          (["--models", "man,gru4rec", "--dropout", "0.2"], ["--dropout", "gru4rec"]),
-                                          (["--models", "sasrec", "--sasrec-hidden", "100000"], ["--sasrec-hidden", "4096"]),
-                                          (["--models", "sasrec", "--negatives", "100000000"], ["--negatives", "items"]),
-                                          (["--models", "pop", "--negatives", "3"], ["--negatives", "pop"])])
+BAD = [(["--models", "man", "--sasrec-hidden", "8"], ["--sasrec-hidden", "sasrec"]),
+       (["--models", "sasrec", "--sasrec-dropout", "1.5"], ["dropout"]),
+       (["--negatives", "0"], ["--negatives"]),
+       (["--models", "sasrec", "--dropout", "0.1"], ["--dropout", "MAN family"]),
+       (["--models", "man", "--dropout", "1"], ["--dropout", "[0, 1)"]),
+       (["--models", "man,sasrec", "--dropout", "0.1", "--sasrec-dropout", "1"], ["--sasrec-dropout", "[0, 1)"]),
+       (["--models", "man,gru4rec", "--dropout", "0.2"], ["--dropout", "gru4rec"]),
+       (["--models", "sasrec", "--sasrec-hidden", "100000"], ["--sasrec-hidden", "4096"]),
+       (["--models", "sasrec", "--negatives", "100000000"], ["--negatives", "items"]),
+       (["--models", "pop", "--negatives", "3"], ["--negatives", "pop"]),
+       (["--models", "man", "--sasrec-block", "pre-ln"], ["--sasrec-block", "sasrec"]),
+       (["--models", "single", "--sasrec-unscaled"], ["--sasrec-unscaled", "sasrec"]),
+       (["--models", "sasrec", "--sasrec-init", "kaiming"], ["--sasrec-init"])]
+
+
+@pytest.mark.parametrize("extra, words", BAD)
 def test_bad_sizes_and_negatives_are_one_line_errors(tiny, capsys, extra, words):
     assert_one_line_error(*run_cli(tiny + extra, capsys)[::2], *words)

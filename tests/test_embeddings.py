@@ -52,3 +52,18 @@ def test_shorter_history_uses_the_newest_positions():
     short = torch.tensor([[0, 5, 6]])
     E = emb(short, "A")
     assert torch.allclose(E[0, 2], emb.target(torch.tensor(6), "A") + emb.P[-1])
+
+
+def test_scale_embeddings_multiplies_the_history_items_by_sqrt_D_not_the_targets():
+    from mini_man.config import MANConfig
+    from mini_man.embeddings import ItemEmbedding
+    torch.manual_seed(0)
+    plain = ItemEmbedding(10, MANConfig(max_len=4))
+    torch.manual_seed(0)
+    scaled = ItemEmbedding(10, MANConfig(max_len=4, scale_embeddings=True))
+    hist = torch.tensor([[0, 3, 5, 7]])
+    items = plain.target(hist, "A")  # (1, 4, D)
+    E_plain, E_scaled = plain(hist, "A"), scaled(hist, "A")
+    D = MANConfig().D
+    assert torch.allclose(E_scaled - E_plain, (D ** 0.5 - 1) * items * (hist > 0).unsqueeze(-1), atol=1e-6)
+    assert torch.equal(plain.target(hist, "A"), scaled.target(hist, "A"))  # candidates are not scaled

@@ -450,6 +450,20 @@ def dropout() -> str:
                   "− without dropout, A", "− without dropout, B"], rows)
 
 
+def scale() -> str:
+    """The MAN family with sasrec's sqrt(D) input scaling (5 seeds, plain Adam), against sasrec."""
+    rows = []
+    for setting, m, label in (("scale-ep-dot-last", "single-ep", "`single-ep`, dot head, last position, dropout 0.2"),
+                              ("scale-ep-dot-last", "man-ep", "`man-ep`, dot head, last position, dropout 0.2"),
+                              ("scale", "single", "`single` (the paper's head and objective)"),
+                              ("scale", "man", "`man` (the paper's head and objective)")):
+        rows.append([label, *(ms(setting, m, d) for d in reference.DOMAINS),
+                     *(interval(reference.paired(setting, m, "sasrec", d, against="sample-plain"))
+                       for d in reference.DOMAINS)])
+    return table(["with sqrt(D) input scaling", "A test AUC", "B test AUC", "− sasrec, A (95%)",
+                  "− sasrec, B (95%)"], rows)
+
+
 def sparse_dropout() -> str:
     """The sparse setting: the every-position models with sasrec's scoring and dropout, and the paper's `man`,
     against sasrec (plain Adam, 5 seeds)."""
@@ -463,7 +477,7 @@ def sparse_dropout() -> str:
                   "− sasrec, B (95%)"], rows)
 
 
-BLOCKS = {"factorial": factorial, "sparse-dropout": sparse_dropout, "factorial-sasrec": factorial_sasrec, "dropout": dropout, "test-time": test_time, "first-run": first_run, "first-run-seeds": first_run_seeds, "headline": headline, "notebooks": notebooks,
+BLOCKS = {"factorial": factorial, "sparse-dropout": sparse_dropout, "scale": scale, "factorial-sasrec": factorial_sasrec, "dropout": dropout, "test-time": test_time, "first-run": first_run, "first-run-seeds": first_run_seeds, "headline": headline, "notebooks": notebooks,
           "recipe": recipe, "recipe-plateau": recipe_plateau, "recipe-paired": recipe_paired, "main-job": main_job,
           "sample-plain": sample_plain, "b-variants": b_variants, "warmup": warmup, "grid-halves": grid_halves,
           "grid-gain": grid_gain, "new-seeds": new_seeds, "gru4rec-lr": gru4rec_lr, "gru4rec-mean": gru4rec_mean,
