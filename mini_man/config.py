@@ -45,7 +45,7 @@ class MANConfig:
     positions: str = "newest"
     # Dropout in the SASRec backbone (Eq. 3-4): on its input embeddings, its attention weights and its FFN's output
     # (SASRec's reference, 0.2 there, also drops inside the FFN). Paper and official code: none (0, the default).
-    # Here: an option, the setting of canonical SASRec that docs/results.md finds it loses most without.
+    # Here: an option, one of the two settings canonical SASRec loses most without (docs/results.md).
     dropout: float = 0.0
     # The history's item vectors [M_i ; C_dom] times sqrt(D) before the position is added (Eq. 1-2), as SASRec's
     # reference scales its input embeddings (the candidates' target vectors are not scaled). Paper and official
