@@ -43,6 +43,8 @@ class ItemEmbedding(nn.Module):
         code) indexes P by the column of the right-aligned window, so P_T is always the newest item;
         `positions="oldest"` (SASRec's reference) gives the k-th item of the history P_k, so every prefix of a
         sequence gets the vectors it has inside the whole sequence (the every-position objective needs that).
+        Paper: no scaling. Here, with `scale_embeddings`: `E_t = sqrt(D) [M_{i_t} ; C_dom] + P_t`, SASRec's input
+        scaling; the candidates' target vectors (`target`) are never scaled.
         """
         T = hist.shape[1]
         real = hist > 0  # (B, T)

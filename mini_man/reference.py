@@ -212,22 +212,26 @@ for _stem, (_what, _options) in FACTORIAL_SASREC.items():
         "command": f"python -m mini_man.train --models sasrec {_options} --seeds 0,1,2,3,4 --full-ranking 0",
         "made_by": "bash tools/results.sh factorial-sasrec", "models": {"sasrec": f"factorial_{_stem}"}}
 
-SETTINGS["dropout"] = {
-    "what": "`man` and `single` with dropout 0.2 in the SASRec backbone (sasrec's), the recipe, seeds 0-4",
-    "command": "python -m mini_man.train --models man,single --dropout 0.2 --seeds 0,1,2,3,4 --full-ranking 0",
-    "made_by": "bash tools/results.sh dropout", "models": "factorial_dropout"}
-SETTINGS["dropout-ep-dot-last"] = {
-    "what": "`single-ep` and `man-ep` with sasrec's scoring (dot head, last position) and dropout 0.2, the recipe, "
-            "seeds 0-4",
-    "command": "python -m mini_man.train --models single-ep,man-ep --head dot --pool last --dropout 0.2 "
-               "--seeds 0,1,2,3,4 --full-ranking 0",
-    "made_by": "bash tools/results.sh dropout", "models": "factorial_dropout_ep_dot_last"}
-SETTINGS["dropout-ep-dot-last-local"] = {
-    "what": "`man-local-ep` (MAN with nothing shared) with the dot head, the last position and dropout 0.2, the "
-            "recipe, seeds 0-4",
-    "command": "python -m mini_man.train --models man-local-ep --head dot --pool last --dropout 0.2 --seeds 0,1,2,3,4 "
-               "--full-ranking 0",
-    "made_by": "bash tools/results.sh dropout", "models": "factorial_dropout_ep_dot_last_local"}
+FAMILY_OPTIONS = {  # setting: (what, the options of `python -m mini_man.train`, its tools/results.sh part, file stem)
+    "dropout": ("`man` and `single` with dropout 0.2 in the SASRec backbone (sasrec's)",
+                "--models man,single --dropout 0.2", "dropout", "factorial_dropout"),
+    "dropout-ep-dot-last": ("`single-ep` and `man-ep` with sasrec's scoring (dot head, last position) and dropout 0.2",
+                            "--models single-ep,man-ep --head dot --pool last --dropout 0.2", "dropout",
+                            "factorial_dropout_ep_dot_last"),
+    "dropout-ep-dot-last-local": ("`man-local-ep` (MAN with nothing shared) with the dot head, the last position and "
+                                  "dropout 0.2", "--models man-local-ep --head dot --pool last --dropout 0.2",
+                                  "dropout", "factorial_dropout_ep_dot_last_local"),
+    "scale-ep-dot-last": ("`single-ep` and `man-ep` with sasrec's scoring (dot head, last position), its dropout 0.2 "
+                          "and its sqrt(D) input scaling",
+                          "--models single-ep,man-ep --head dot --pool last --dropout 0.2 --scale-embeddings", "scale",
+                          "factorial_scale_ep_dot_last"),
+    "scale": ("`single` and `man` with sasrec's sqrt(D) input scaling", "--models single,man --scale-embeddings",
+              "scale", "factorial_scale"),
+}
+for _name, (_what, _options, _part, _stem) in FAMILY_OPTIONS.items():
+    SETTINGS[_name] = {"what": f"{_what}, the recipe, seeds 0-4",
+                       "command": f"python -m mini_man.train {_options} --seeds 0,1,2,3,4 --full-ranking 0",
+                       "made_by": f"bash tools/results.sh {_part}", "models": _stem}
 
 SETTINGS["sparse-dropout-ep-dot-last"] = {
     "what": "the sparse setting: `single-ep` and `man-ep` with the dot head, the last position and dropout 0.2, "
@@ -237,18 +241,6 @@ SETTINGS["sparse-dropout-ep-dot-last"] = {
                "data/sparse/video_games.csv --domain-b data/sparse/toys.csv --kcore 2 --seeds 0,1,2,3,4 "
                "--full-ranking 0 --by-history-length",
     "made_by": "bash tools/results.sh sparse-dropout", "models": "sparse_dropout_ep_dot_last"}
-
-SETTINGS["scale-ep-dot-last"] = {
-    "what": "`single-ep` and `man-ep` with sasrec's scoring (dot head, last position), its dropout 0.2 and its "
-            "sqrt(D) input scaling, the recipe, seeds 0-4",
-    "command": "python -m mini_man.train --models single-ep,man-ep --head dot --pool last --dropout 0.2 "
-               "--scale-embeddings --seeds 0,1,2,3,4 --full-ranking 0",
-    "made_by": "bash tools/results.sh scale", "models": "factorial_scale_ep_dot_last"}
-SETTINGS["scale"] = {
-    "what": "`single` and `man` with sasrec's sqrt(D) input scaling, the recipe, seeds 0-4",
-    "command": "python -m mini_man.train --models single,man --scale-embeddings --seeds 0,1,2,3,4 --full-ranking 0",
-    "made_by": "bash tools/results.sh scale", "models": "factorial_scale"}
-
 
 class MissingResults(FileNotFoundError):
     """A committed result file that a setting needs is not there; the message names the command that writes it."""

@@ -417,19 +417,25 @@ def factorial() -> str:
                   "mean − sasrec, A", "mean − sasrec, B"], body)
 
 
+def against_sasrec(setting: str, model: str, baseline: str = "sample-plain") -> list:
+    """Four cells: `model`'s test AUC in `setting` (mean ± std, A then B), then `model` − `sasrec` of `baseline`,
+    paired over the seeds with its 95% interval (A then B)."""
+    return [*(ms(setting, model, d) for d in reference.DOMAINS),
+            *(interval(reference.paired(setting, model, "sasrec", d, against=baseline)) for d in reference.DOMAINS)]
+
+
+VERSUS_SASREC = ["A test AUC", "B test AUC", "− sasrec, A (95%)", "− sasrec, B (95%)"]
+
+
 def factorial_sasrec() -> str:
     """From `sasrec` towards `single`: one of sasrec's settings at a time (5 seeds, plain Adam), paired with sasrec's
     plain-Adam runs; `single` and `man` under the same training for scale."""
     rows = [["`sasrec`", "canonical SASRec (plain Adam)", *(ms("sample-plain", "sasrec", d) for d in reference.DOMAINS),
              "-", "-"]]
-    rows += [["`sasrec`", what, *(ms(f"factorial-{stem}", "sasrec", d) for d in reference.DOMAINS),
-              *(interval(reference.paired(f"factorial-{stem}", "sasrec", "sasrec", d, against="sample-plain"))
-                for d in reference.DOMAINS)] for stem, (what, _) in reference.FACTORIAL_SASREC.items()]
-    rows += [[f"`{m}`", "for scale: the same training", *(ms("sample-plain", m, d) for d in reference.DOMAINS),
-              *(interval(reference.paired("sample-plain", m, "sasrec", d)) for d in reference.DOMAINS)]
-             for m in ("single", "man")]
-    return table(["model", "what differs from `sasrec`", "A test AUC", "B test AUC", "− sasrec, A (95%)",
-                  "− sasrec, B (95%)"], rows)
+    rows += [["`sasrec`", what, *against_sasrec(f"factorial-{stem}", "sasrec")]
+             for stem, (what, _) in reference.FACTORIAL_SASREC.items()]
+    rows += [[f"`{m}`", "for scale: the same training", *against_sasrec("sample-plain", m)] for m in ("single", "man")]
+    return table(["model", "what differs from `sasrec`", *VERSUS_SASREC], rows)
 
 
 def dropout() -> str:
@@ -438,46 +444,33 @@ def dropout() -> str:
                 "man-local-ep": "dropout-ep-dot-last-local"}
     label = {"man": "`man`", "single": "`single`", **{m: f"`{m}`, dot head, last position"
                                                       for m in ("single-ep", "man-ep", "man-local-ep")}}
-    rows = []
-    for m, setting in settings.items():
-        without = ("sample-plain", m) if m in ("man", "single") else None
-        rows.append([label[m], *(ms(setting, m, d) for d in reference.DOMAINS),
-                     *(interval(reference.paired(setting, m, "sasrec", d, against="sample-plain"))
-                       for d in reference.DOMAINS),
-                     *((interval(reference.paired(setting, m, m, d, against="sample-plain")) for d in reference.DOMAINS)
-                       if without else ("-", "-"))])
-    return table(["with dropout 0.2", "A test AUC", "B test AUC", "− sasrec, A (95%)", "− sasrec, B (95%)",
-                  "− without dropout, A", "− without dropout, B"], rows)
+    rows = [[label[m], *against_sasrec(setting, m),
+             *((interval(reference.paired(setting, m, m, d, against="sample-plain")) for d in reference.DOMAINS)
+               if m in ("man", "single") else ("-", "-"))] for m, setting in settings.items()]
+    return table(["with dropout 0.2", *VERSUS_SASREC, "− without dropout, A", "− without dropout, B"], rows)
 
 
 def scale() -> str:
     """The MAN family with sasrec's sqrt(D) input scaling (5 seeds, plain Adam), against sasrec."""
-    rows = []
-    for setting, m, label in (("scale-ep-dot-last", "single-ep", "`single-ep`, dot head, last position, dropout 0.2"),
-                              ("scale-ep-dot-last", "man-ep", "`man-ep`, dot head, last position, dropout 0.2"),
-                              ("scale", "single", "`single` (the paper's head and objective)"),
-                              ("scale", "man", "`man` (the paper's head and objective)")):
-        rows.append([label, *(ms(setting, m, d) for d in reference.DOMAINS),
-                     *(interval(reference.paired(setting, m, "sasrec", d, against="sample-plain"))
-                       for d in reference.DOMAINS)])
-    return table(["with sqrt(D) input scaling", "A test AUC", "B test AUC", "− sasrec, A (95%)",
-                  "− sasrec, B (95%)"], rows)
+    shown = (("scale-ep-dot-last", "single-ep", "`single-ep`, dot head, last position, dropout 0.2"),
+             ("scale-ep-dot-last", "man-ep", "`man-ep`, dot head, last position, dropout 0.2"),
+             ("scale", "single", "`single` (the paper's head and objective)"),
+             ("scale", "man", "`man` (the paper's head and objective)"))
+    rows = [[label, *against_sasrec(setting, m)] for setting, m, label in shown]
+    return table(["with sqrt(D) input scaling", *VERSUS_SASREC], rows)
 
 
 def sparse_dropout() -> str:
     """The sparse setting: the every-position models with sasrec's scoring and dropout, and the paper's `man`,
     against sasrec (plain Adam, 5 seeds)."""
     rows = [[f"`{m}`, dot head, last position, dropout 0.2",
-             *(ms("sparse-dropout-ep-dot-last", m, d) for d in reference.DOMAINS),
-             *(interval(reference.paired("sparse-dropout-ep-dot-last", m, "sasrec", d, against="sparse-plain"))
-               for d in reference.DOMAINS)] for m in ("single-ep", "man-ep")]
-    rows.append(["`man` (the paper's)", *(ms("sparse-plain", "man", d) for d in reference.DOMAINS),
-                 *(interval(reference.paired("sparse-plain", "man", "sasrec", d)) for d in reference.DOMAINS)])
-    return table(["sparse setting, plain Adam, 5 seeds", "A test AUC", "B test AUC", "− sasrec, A (95%)",
-                  "− sasrec, B (95%)"], rows)
+             *against_sasrec("sparse-dropout-ep-dot-last", m, "sparse-plain")] for m in ("single-ep", "man-ep")]
+    rows.append(["`man` (the paper's)", *against_sasrec("sparse-plain", "man", "sparse-plain")])
+    return table(["sparse setting, plain Adam, 5 seeds", *VERSUS_SASREC], rows)
 
 
-BLOCKS = {"factorial": factorial, "sparse-dropout": sparse_dropout, "scale": scale, "factorial-sasrec": factorial_sasrec, "dropout": dropout, "test-time": test_time, "first-run": first_run, "first-run-seeds": first_run_seeds, "headline": headline, "notebooks": notebooks,
+BLOCKS = {"factorial": factorial, "factorial-sasrec": factorial_sasrec, "dropout": dropout, "scale": scale,
+          "sparse-dropout": sparse_dropout, "test-time": test_time, "first-run": first_run, "first-run-seeds": first_run_seeds, "headline": headline, "notebooks": notebooks,
           "recipe": recipe, "recipe-plateau": recipe_plateau, "recipe-paired": recipe_paired, "main-job": main_job,
           "sample-plain": sample_plain, "b-variants": b_variants, "warmup": warmup, "grid-halves": grid_halves,
           "grid-gain": grid_gain, "new-seeds": new_seeds, "gru4rec-lr": gru4rec_lr, "gru4rec-mean": gru4rec_mean,
