@@ -212,6 +212,7 @@ for _stem, (_what, _options) in FACTORIAL_SASREC.items():
         "command": f"python -m mini_man.train --models sasrec {_options} --seeds 0,1,2,3,4 --full-ranking 0",
         "made_by": "bash tools/results.sh factorial-sasrec", "models": {"sasrec": f"factorial_{_stem}"}}
 
+_SCALED = "--head dot --pool last --dropout 0.2 --scale-embeddings"  # sasrec's scoring, dropout and input scaling
 FAMILY_OPTIONS = {  # setting: (what, the options of `python -m mini_man.train`, its tools/results.sh part, file stem)
     "dropout": ("`man` and `single` with dropout 0.2 in the SASRec backbone (sasrec's)",
                 "--models man,single --dropout 0.2", "dropout", "factorial_dropout"),
@@ -227,9 +228,19 @@ FAMILY_OPTIONS = {  # setting: (what, the options of `python -m mini_man.train`,
                           "factorial_scale_ep_dot_last"),
     "scale": ("`single` and `man` with sasrec's sqrt(D) input scaling", "--models single,man --scale-embeddings",
               "scale", "factorial_scale"),
+    "scale-ep-dot-last-local": ("`man-local-ep` (MAN with nothing shared) built as in scale-ep-dot-last",
+                                f"--models man-local-ep {_SCALED}", "scale-sharing",
+                                "factorial_scale_ep_dot_last_local"),
+    "scale-ep-dot-last-control": ("`man-ep` built as in scale-ep-dot-last with the premise off in B",
+                                  f"--models man-ep {_SCALED} --domain-b data/sample/toys_control.csv",
+                                  "scale-sharing", "factorial_scale_ep_dot_last_control"),
+    "sasrec-training": ("`single-ep` and `man-ep` built as in scale-ep-dot-last and trained as sasrec is: 128 users' "
+                        "sequences per step, one negative per position, lr 1e-3 without warm-up",
+                        f"--models single-ep,man-ep {_SCALED} --batch-size 128 --negatives 1 --lr 0.001 --warmup 0",
+                        "sasrec-training", "factorial_sasrec_training"),
 }
 for _name, (_what, _options, _part, _stem) in FAMILY_OPTIONS.items():
-    SETTINGS[_name] = {"what": f"{_what}, the recipe, seeds 0-4",
+    SETTINGS[_name] = {"what": f"{_what}, {'' if '--lr' in _options else 'the recipe, '}seeds 0-4",
                        "command": f"python -m mini_man.train {_options} --seeds 0,1,2,3,4 --full-ranking 0",
                        "made_by": f"bash tools/results.sh {_part}", "models": _stem}
 
@@ -241,6 +252,19 @@ SETTINGS["sparse-dropout-ep-dot-last"] = {
                "data/sparse/video_games.csv --domain-b data/sparse/toys.csv --kcore 2 --seeds 0,1,2,3,4 "
                "--full-ranking 0 --by-history-length",
     "made_by": "bash tools/results.sh sparse-dropout", "models": "sparse_dropout_ep_dot_last"}
+
+SETTINGS["scale-new-seeds"] = {
+    "what": "`sasrec`, and `single-ep`, `man-ep`, `man-local-ep` built as in scale-ep-dot-last, the recipe, seeds 5-9",
+    "command": f"python -m mini_man.train --models sasrec,single-ep,man-ep,man-local-ep {_SCALED} --seeds 5,6,7,8,9 "
+               "--full-ranking 0",
+    "made_by": "bash tools/results.sh scale-new-seeds", "models": "scale_new_seeds"}
+SETTINGS["sparse-scale-ep-dot-last"] = {
+    "what": "the sparse setting: `single-ep` and `man-ep` built as in scale-ep-dot-last, plain Adam, seeds 0-4",
+    "command": "python -m mini_man.sample --setting sparse\n"
+               f"python -m mini_man.train --models single-ep,man-ep {_SCALED} --domain-a data/sparse/video_games.csv "
+               "--domain-b data/sparse/toys.csv --kcore 2 --seeds 0,1,2,3,4 --full-ranking 0 --by-history-length",
+    "made_by": "bash tools/results.sh sparse-scale", "models": "sparse_scale_ep_dot_last"}
+
 
 class MissingResults(FileNotFoundError):
     """A committed result file that a setting needs is not there; the message names the command that writes it."""

@@ -2,7 +2,11 @@
 import sys
 from pathlib import Path
 
+import numpy as np
+import pytest
 import torch
+
+from mini_man import reference
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 import bench_train  # noqa: E402
@@ -64,9 +68,17 @@ def test_bench_per_target_times_real_training_steps_of_every_model(tmp_path):
                                "--steps", "2", "--warmup", "1", "--out", str(out)])
     assert json.loads(out.read_text())["man_every_position_per_target_over_sasrec"] > 0
     runs = r["runs"]
-    assert set(runs) == {"man", "man-ep", "man-ep (K = 1)", "man-ep (batch 128)", "sasrec"}
+    assert set(runs) == {"man", "man-ep", "man-ep (K = 1)", "man-ep (batch 128)", "man-ep (batch 128, K = 1)",
+                         "man-ep (sasrec's build)", "man-ep (as sasrec)", "sasrec"}
+    assert runs["man-ep (as sasrec)"]["batch_size"] == 128 and runs["man-ep (as sasrec)"]["n_neg"] == 1
     assert 0 < runs["man"]["targets"] <= 2 * 128  # two timed steps of at most 128 instances
     assert runs["man-ep"]["batch_size"] == 16 and runs["man-ep"]["targets"] > 2 * 16  # many targets per sequence
     assert runs["man-ep"]["n_neg"] == 9 and runs["sasrec"]["n_neg"] == 1 and runs["man-ep (K = 1)"]["n_neg"] == 1
     assert all(x["seconds"] > 0 and x["targets"] > 0 for x in runs.values())
     assert r["man_per_target_over_sasrec"] == runs["man"]["seconds_per_target"] / runs["sasrec"]["seconds_per_target"]
+    # per converged run: the committed runs' epochs times this data's targets per epoch, at the measured speed
+    man = r["per_run"]["man"]
+    committed = reference.report("sample-plain", "man")["runs"]["man"]
+    assert man["targets"] == pytest.approx(np.mean([sum(run["last_epoch"][x] * runs["man"]["targets_per_epoch"][x]
+                                                        for x in "AB") for run in committed]))
+    assert man["seconds"] == pytest.approx(man["targets"] * runs["man"]["seconds_per_target"])

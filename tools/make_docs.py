@@ -469,7 +469,78 @@ def sparse_dropout() -> str:
     return table(["sparse setting, plain Adam, 5 seeds", *VERSUS_SASREC], rows)
 
 
-BLOCKS = {"factorial": factorial, "factorial-sasrec": factorial_sasrec, "dropout": dropout, "scale": scale,
+SCALED = "dot head, last position, dropout 0.2, sqrt(D) scaling"  # scale-ep-dot-last's build
+
+
+def scale_sharing() -> str:
+    """The paper's question on the closest build (5 seeds): MAN with nothing shared and MAN with the premise off,
+    each against sasrec and paired with `man-ep` so built."""
+    shown = (("scale-ep-dot-last-local", "man-local-ep", "`man-local-ep`: nothing shared across domains"),
+             ("scale-ep-dot-last-control", "man-ep", "`man-ep`, the premise off in B"))
+    rows = [["`man-ep`: MAN", *against_sasrec("scale-ep-dot-last", "man-ep"), "-", "-"]]
+    rows += [[label, *against_sasrec(setting, m),
+              *(interval(reference.paired("scale-ep-dot-last", "man-ep", m, d, against=setting))
+                for d in reference.DOMAINS)] for setting, m, label in shown]
+    return table([f"built as above ({SCALED})", *VERSUS_SASREC, "`man-ep` − this, A", "`man-ep` − this, B"], rows)
+
+
+def scale_new_seeds() -> str:
+    """The closest build and sasrec on seeds 5-9, which chose nothing: against sasrec of the same seeds."""
+    rows = [["`sasrec`", *(ms("scale-new-seeds", "sasrec", d) for d in reference.DOMAINS), "-", "-"]]
+    rows += [[f"`{m}`", *against_sasrec("scale-new-seeds", m, "scale-new-seeds")]
+             for m in ("single-ep", "man-ep", "man-local-ep")]
+    return table([f"seeds 5-9 ({SCALED})", *VERSUS_SASREC], rows)
+
+
+def sparse_scale() -> str:
+    """The sparse setting with the closest build: against sasrec's plain-Adam runs there (5 seeds)."""
+    rows = [[f"`{m}`", *against_sasrec("sparse-scale-ep-dot-last", m, "sparse-plain")] for m in ("single-ep", "man-ep")]
+    return table([f"sparse setting ({SCALED})", *VERSUS_SASREC], rows)
+
+
+def budget_stops(setting: str, model: str) -> str:
+    """'3/5, 4/5': per domain, the seeds stopped by the epoch budget instead of by early stopping."""
+    cfg = reference.config(setting, model)["train"][model]
+    return ", ".join(f"{sum(run['last_epoch'][d] == cfg['epochs'] for run in runs(setting, model))}/"
+                     f"{len(runs(setting, model))}" for d in reference.DOMAINS)
+
+
+def sasrec_training() -> str:
+    """The closest build trained as sasrec is (5 seeds): against sasrec, against the same build under the recipe,
+    and how many seeds the epoch budget stopped."""
+    rows = [[f"`{m}`", *against_sasrec("sasrec-training", m),
+             *(interval(reference.paired("sasrec-training", m, m, d, against="scale-ep-dot-last"))
+               for d in reference.DOMAINS), budget_stops("sasrec-training", m)] for m in ("single-ep", "man-ep")]
+    return table(["trained as `sasrec` is", *VERSUS_SASREC, "− the recipe's training, A", "− the recipe's training, B",
+                  "stopped by the 100-epoch budget (A, B)"], rows)
+
+
+PER_TARGET = ROOT / "benchmarks" / "results" / "bench_per_target.json"
+PER_TARGET_COMMAND = "python benchmarks/bench_per_target.py --out benchmarks/results/bench_per_target.json"
+
+
+def cost() -> str:
+    """Training cost per target and per converged run against sasrec's, from benchmarks/bench_per_target.py."""
+    if not PER_TARGET.exists():
+        raise Missing(f"{PER_TARGET.relative_to(ROOT)} is not there: it is written by `{PER_TARGET_COMMAND}`")
+    bench = json.loads(PER_TARGET.read_text())
+    runs, whole, sasrec = bench["runs"], bench["per_run"], bench["runs"]["sasrec"]["seconds_per_target"]
+    rows = []
+    for label, r in runs.items():
+        w = whole.get(label)
+        rows.append([f"`{label}`", r["batch_size"], 1 + r["n_neg"], f"{1e3 * r['seconds_per_target']:.3f}",
+                     f"{r['seconds_per_target'] / sasrec:.1f}x",
+                     *((f"{w['epochs']['A']:.0f}, {w['epochs']['B']:.0f}", f"{w['targets'] / 1e6:.2f}M",
+                        f"{w['seconds'] / whole['sasrec']['seconds']:.1f}x") if w else ("-", "-", "-"))])
+    m = bench["machine"]
+    return (table(["training", "batch", "1 + K", "ms per target", "per target / sasrec", "epochs A, B (committed runs)",
+                   "targets per run", "per run / sasrec"], rows)
+            + f"\n\n{m['threads']} thread, {m['cpu']}, load average {m['loadavg_before'][0]:.1f} -> "
+              f"{m['loadavg_after'][0]:.1f}: `{bench['command']}`\n")
+
+
+BLOCKS = {"cost": cost, "factorial": factorial, "scale-sharing": scale_sharing, "scale-new-seeds": scale_new_seeds,
+          "sparse-scale": sparse_scale, "sasrec-training": sasrec_training, "factorial-sasrec": factorial_sasrec, "dropout": dropout, "scale": scale,
           "sparse-dropout": sparse_dropout, "test-time": test_time, "first-run": first_run, "first-run-seeds": first_run_seeds, "headline": headline, "notebooks": notebooks,
           "recipe": recipe, "recipe-plateau": recipe_plateau, "recipe-paired": recipe_paired, "main-job": main_job,
           "sample-plain": sample_plain, "b-variants": b_variants, "warmup": warmup, "grid-halves": grid_halves,
