@@ -106,12 +106,17 @@ def metrics_table(setting: str, names, metrics, wd: bool = False) -> str:
 
 # --- README.md --------------------------------------------------------------------------------------------------
 
+def bench_json(path: Path, command: str) -> dict:
+    """A benchmark's committed JSON; raises Missing naming the command that writes it when it is not there."""
+    if not path.exists():
+        where = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+        raise Missing(f"{where} is not there: it is written by `{command}`")
+    return json.loads(path.read_text())
+
+
 def first_run() -> str:
     """The first run's command, its wall time and peak memory over the benchmark's runs, and what it prints."""
-    if not FIRST_RUN.exists():
-        where = FIRST_RUN.relative_to(ROOT) if FIRST_RUN.is_relative_to(ROOT) else FIRST_RUN
-        raise Missing(f"{where} is not there: it is written by `{FIRST_RUN_COMMAND}`")
-    bench = json.loads(FIRST_RUN.read_text())
+    bench = bench_json(FIRST_RUN, FIRST_RUN_COMMAND)
     wall, machine = bench["wall_s"], bench.get("machine", {})
     where = "; ".join(f"{k}: {v}" for k, v in machine.items())
     return (f"`{bench['command']}` took **{wall['median']:.0f} s** (median of {len(bench['runs'])} runs, "
@@ -125,9 +130,7 @@ TESTS_COMMAND = "python benchmarks/bench_tests.py --out benchmarks/results/tests
 
 def test_time() -> str:
     """The whole `pytest --nbval` as measured by benchmarks/bench_tests.py: its wall time, counts and slowest notebook."""
-    if not TESTS.exists():
-        raise Missing(f"{TESTS.relative_to(ROOT)} is not there: it is written by `{TESTS_COMMAND}`")
-    bench = json.loads(TESTS.read_text())
+    bench = bench_json(TESTS, TESTS_COMMAND)
     name, seconds = next(iter(bench["notebooks_s"].items()))
     return (f"The whole `pytest --nbval` took **{bench['wall_s'] / 60:.1f} minutes** on {bench['machine']['cores']} cores "
             f"({bench['summary']}; the slowest notebook, `{Path(name).name}`, {seconds:.0f} s: "
@@ -521,9 +524,7 @@ PER_TARGET_COMMAND = "python benchmarks/bench_per_target.py --out benchmarks/res
 
 def cost() -> str:
     """Training cost per target and per converged run against sasrec's, from benchmarks/bench_per_target.py."""
-    if not PER_TARGET.exists():
-        raise Missing(f"{PER_TARGET.relative_to(ROOT)} is not there: it is written by `{PER_TARGET_COMMAND}`")
-    bench = json.loads(PER_TARGET.read_text())
+    bench = bench_json(PER_TARGET, PER_TARGET_COMMAND)
     runs, whole, sasrec = bench["runs"], bench["per_run"], bench["runs"]["sasrec"]["seconds_per_target"]
     rows = []
     for label, r in runs.items():
