@@ -1,7 +1,10 @@
 """Notebook hygiene without a kernel: stored outputs exist, ran top to bottom, nothing volatile is stored."""
 import importlib.util
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -51,3 +54,20 @@ def test_notebook_defines_no_model_of_its_own(path):
     for cell in code_cells(path):
         assert not re.search(r"class \w+\((torch\.)?nn\.Module\)", "".join(cell["source"])), \
             f"{path.name} defines an nn.Module: import it from mini_man instead"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT / "notebooks")))
+def test_notebook_starts_with_notebook_setup(path):
+    """The stored outputs were made under `notebook_setup`'s kernel set and thread count, before any computation."""
+    first = "".join(code_cells(path)[0]["source"]).splitlines()[0]
+    assert re.fullmatch(r"from mini_man\.reproducibility import notebook_setup; rng = notebook_setup\(\d+\)", first), first
+
+
+def test_pin_cpu_kernels_takes_effect_after_import_torch():
+    """The kernel set is read at the first computation, so `notebook_setup` after `import torch` still selects it
+    (checked with PyTorch's own kernels: the portable `default` set instead of the pinned one)."""
+    code = ("import torch, mini_man.reproducibility as r; r.CPU_KERNELS['ATEN_CPU_CAPABILITY'] = 'default'; "
+            "r.pin_cpu_kernels(); torch.ones(3).sum(); print(torch.backends.cpu.get_cpu_capability())")
+    env = {k: v for k, v in os.environ.items() if k != "ATEN_CPU_CAPABILITY"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert out.stdout.strip() == "DEFAULT"
