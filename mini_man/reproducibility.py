@@ -24,13 +24,16 @@ CPU_KERNELS = {
     "ATEN_CPU_CAPABILITY": "avx2",  # PyTorch's vectorised kernels (sums, softmax, exp, ...)
     "MKL_CBWR": "COMPATIBLE",  # MKL's matrix products
     "ONEDNN_MAX_CPU_ISA": "AVX2",  # oneDNN's JIT kernels
+    "OPENBLAS_CORETYPE": "Haswell",  # the OpenBLAS of NumPy and scikit-learn (K-Means, t-SNE): its AVX2 kernels
 }
 
 
 def pin_cpu_kernels() -> None:
     """Select the kernel set `CPU_KERNELS` for this process. Effective when called before the process's first
     tensor computation (PyTorch, MKL and oneDNN read these variables at their first use, not at `import torch`);
-    child processes inherit it."""
+    child processes inherit it. OpenBLAS reads its variable when NumPy is imported, so in a process that has
+    imported NumPy it takes effect only in the children: the kernels `pytest --nbval` starts (the root conftest.py
+    pins the test process before any of them), not a notebook opened in a Jupyter started without it."""
     os.environ.update(CPU_KERNELS)
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from mini_man.reproducibility import CPU_KERNELS
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)  # solutions/ too
 VOLATILE = [r"0x[0-9a-f]{6,}", r"/tmp/ipykernel_", r"/work/", r"/home/", r"/root/", r"site-packages", r"cuda"]
@@ -71,3 +73,12 @@ def test_pin_cpu_kernels_takes_effect_after_import_torch():
     env = {k: v for k, v in os.environ.items() if k != "ATEN_CPU_CAPABILITY"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert out.stdout.strip() == "DEFAULT"
+
+
+def test_notebook_kernels_get_the_pinned_openblas():
+    """The processes this test session starts (as nbval's notebook kernels) run NumPy's and scikit-learn's OpenBLAS
+    with the pinned kernels (`CPU_KERNELS["OPENBLAS_CORETYPE"]`), whatever this CPU would pick by itself."""
+    code = ("import numpy, sklearn.cluster, threadpoolctl; "
+            "print(sorted({i['architecture'] for i in threadpoolctl.threadpool_info() if i['internal_api'] == 'openblas'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == f"['{CPU_KERNELS['OPENBLAS_CORETYPE']}']"
