@@ -8,7 +8,13 @@ that is popularity (test AUC = the popularity scorer's). The prediction layer of
 `a(s) + b(M_target)`: the history shifts the whole candidate list and the ranking is `b`'s alone. Only units that
 switch between pairs can make the ranking depend on the history. Nothing here is part of the model.
 """
+from dataclasses import dataclass
+
+import numpy as np
 import torch
+
+from mini_man import data as mdata
+from mini_man import train
 
 
 @torch.no_grad()
@@ -63,3 +69,56 @@ def plateau_exit(history: list[dict], domain: str, left: float) -> dict:
     end = len(rows) if first is None else first  # epochs 1..end are on the plateau
     return {"left_at": None if first is None else rows[first]["epoch"],
             "loss_fall": float(loss[1] - loss[end - 1]) if end >= 2 else 0.0, "best_valid": max(gauc)}
+
+
+@dataclass
+class Probe:
+    """The fixed inputs of `diagnose`: `hist` (U, T) validation histories with their `cand` (U, 1 + 9) validation
+    candidates, `items` (I,) candidate items scored for every one of them, and a fixed training batch
+    `g_hist` (N, T), `g_cand` (N, 1 + K) for the gradient measurement."""
+    hist: torch.Tensor
+    cand: torch.Tensor
+    items: torch.Tensor
+    g_hist: torch.Tensor
+    g_cand: torch.Tensor
+
+
+def diagnose(model, data: mdata.CrossDomainData, tensors, domain: str, probe: Probe) -> dict:
+    """Notebook 08a's five measurements of `model` (with a prediction MLP `model.mlp[domain]`) in `domain`:
+    "valid GAUC" (every validation history), "interaction share" (`interaction_share` on probe.hist x
+    probe.items), "dead" / "always on" / "switching" (`relu_regimes` on probe.hist x probe.cand), "spread of s"
+    (the RMS distance of the history summaries s^X of probe.hist from their mean, over the norm of the mean: 0 when
+    every user has the same s) and "encoder gradient" (the norm of the gradient of the loss of the probe's
+    training batch with respect to every parameter below the prediction MLPs, in eval mode)."""
+    model.eval()
+    with torch.no_grad():
+        s_X = model.encode_history(domain, probe.hist)["s_X"]  # (U, D)
+    spread = float((s_X - s_X.mean(0)).pow(2).sum(1).mean().sqrt() / s_X.mean(0).norm())
+    model.zero_grad()
+    model.objective(domain, model(domain, probe.g_hist, probe.g_cand)).backward()
+    below = [p for name, p in model.named_parameters() if not name.startswith("mlp") and p.grad is not None]
+    grad = float(torch.sqrt(sum(p.grad.pow(2).sum() for p in below)))
+    model.zero_grad()
+    dd = data.domains[domain]
+    return {"valid GAUC": train.evaluate(model, domain, dd.valid, tensors[domain]["valid"])["gauc"],
+            "interaction share": interaction_share(model, domain, probe.hist, probe.items),
+            **relu_regimes(model, model.mlp[domain], domain, probe.hist, probe.cand),
+            "spread of s": spread, "encoder gradient": grad}
+
+
+def train_with_diagnostics(name: str, data: mdata.CrossDomainData, tcfg: train.TrainConfig, domain: str,
+                           epochs: int, probe: Probe) -> list[dict]:
+    """Model `name` (seeded with `tcfg.seed`) trained on `domain` alone for `epochs` epochs with `tcfg`'s optimizer
+    and warm-up: `train.fit`'s loop written out (no early stopping), `diagnose` at initialisation and after every
+    epoch. Returns one dict per epoch, epoch 0 first. A module function, so `parallel.call_all` can run it."""
+    tensors = train.to_device(data, tcfg.device)
+    torch.manual_seed(tcfg.seed)
+    model = train.build_model(name, data, tcfg.device)
+    optimizer = train.make_optimizer(model.parameters(), tcfg)
+    scheduler = train.warmup(optimizer, tcfg.warmup_steps)  # None without warm-up
+    rng = np.random.default_rng(tcfg.seed)
+    curve = [{"epoch": 0, **diagnose(model, data, tensors, domain, probe)}]
+    for epoch in range(1, epochs + 1):
+        train.train_epoch(model, optimizer, data, tensors, [domain], tcfg, rng, scheduler=scheduler)
+        curve.append({"epoch": epoch, **diagnose(model, data, tensors, domain, probe)})
+    return curve
