@@ -71,3 +71,21 @@ def test_plateau_exit_by_hand():
     assert plateau.plateau_exit(_curve([0.6], [0.5]), "B", left=0.55)["loss_fall"] == 0.0  # left in epoch 1
     with pytest.raises(ValueError, match="domain 'A'"):
         plateau.plateau_exit(c, "A", left=0.55)
+
+
+def test_train_with_diagnostics_gives_one_row_per_epoch_with_each_measurement_in_its_range():
+    """`train_with_diagnostics` on the toy's domain B: epoch 0 (initialisation) and every epoch. (That a worker of
+    `parallel.call_all` gives the numbers of this process, as notebook 08a relies on, nbval checks there.)"""
+    data, _ = toy(premise=True)
+    B, st = data.domains["B"], train.to_device(data, "cpu")["B"]
+    gen = torch.Generator().manual_seed(0)
+    probe = plateau.Probe(hist=st["valid"].hist[:20], cand=st["valid"].cand[:20],
+                          items=torch.arange(1, min(B.n_items, 11)), g_hist=st["train"].hist[:64],
+                          g_cand=torch.randint(1, B.n_items, (64, 5), generator=gen))
+    here = plateau.train_with_diagnostics("single", data, train.TrainConfig(n_neg=4), "B", 2, probe)
+    assert [row["epoch"] for row in here] == [0, 1, 2]
+    for row in here:
+        assert row["dead"] + row["always on"] + row["switching"] == pytest.approx(1.0)
+        assert 0 <= row["interaction share"] <= 1 and row["spread of s"] >= 0 and row["encoder gradient"] > 0
+        assert 0 <= row["valid GAUC"] <= 1
+    assert here[0]["valid GAUC"] != here[2]["valid GAUC"]  # it trained
