@@ -5,6 +5,8 @@ trained once with the recipe (`train.TrainConfig`, `train.recipe`: plain Adam af
 improving), the runs spread over the cores (`--jobs`). The reference protocol of docs/results.md adds the weight-decay
 grid `train.WEIGHT_DECAY_GRID` (`--weight-decay-grid 0,1`) and more models and seeds.
 Results go to stdout, one progress line per epoch to stderr. Bad input exits with code 2 and one line on stderr.
+It computes with the CPU kernel set of the notebooks (`reproducibility.pin_cpu_kernels`), so that a run prints the
+same digits on every x86-64 CPU (README.md's expected output).
 `torchrun --nproc_per_node=N -m mini_man.train --ddp ...` trains data-parallel in N processes (`mini_man.distributed`);
 rank 0 prints and writes the files.
 """
@@ -25,7 +27,7 @@ import numpy as np
 import torch
 
 import mini_man
-from mini_man import checkpoint, distributed, models, parallel, train
+from mini_man import checkpoint, distributed, models, parallel, reproducibility, train
 from mini_man import data as mdata
 from mini_man.config import HEADS, POOLS, MANConfig
 from mini_man.sasrec import BLOCKS as SASREC_BLOCKS, INITS as SASREC_INITS
@@ -229,6 +231,9 @@ def build_parser() -> Parser:
     p.add_argument("--scale-embeddings", action="store_true",
                    help="MAN family: the history's item vectors times sqrt(D) before the position is added, as "
                         "sasrec's reference scales its inputs (default: off, the paper's)")
+    p.add_argument("--batch-norm", action="store_true",
+                   help="MAN family: BatchNorm before each ReLU of the prediction MLPs, as the official code has "
+                        "(default: off, the paper's; not with --head dot)")
     p.add_argument("--negatives", type=_int_at_least(1), default=None, metavar="K",
                    help="sampled negatives per training target, redrawn every epoch (default: each model's recipe: "
                         "9, the paper's K; 1 for sasrec, its reference's)")
@@ -287,7 +292,8 @@ def check_args(p: Parser, args) -> None:
                     f"{torch.cuda.device_count()} GPU(s)")
     family = [m for m in args.models if m in models.VARIANTS]
     for flag, value in (("--head", args.head), ("--pool", args.pool), ("--dropout", args.dropout),
-                        ("--scale-embeddings", args.scale_embeddings or None)):
+                        ("--scale-embeddings", args.scale_embeddings or None),
+                        ("--batch-norm", args.batch_norm or None)):
         if value is not None and not family:
             p.error(f"{flag} sets an option of the MAN family ({', '.join(models.VARIANTS)}); none of --models "
                     f"{','.join(args.models)} is one")
@@ -295,6 +301,8 @@ def check_args(p: Parser, args) -> None:
     if args.dropout and on_gru:
         p.error(f"--dropout acts in the SASRec backbone; {', '.join(on_gru)} runs on GRU4Rec: drop --dropout or "
                 f"leave {', '.join(on_gru)} out of --models")
+    if args.batch_norm and args.head == "dot":
+        p.error("--batch-norm acts in the prediction MLPs; --head dot has none: drop one of them")
     if args.negatives is not None and all(m == "pop" for m in args.models):
         p.error("--negatives sets how a model trains; pop does not train")
     for flag, value in (("--sasrec-hidden", args.sasrec_hidden), ("--sasrec-dropout", args.sasrec_dropout),
@@ -414,8 +422,8 @@ def setup(p: Parser, args):
 
 
 def model_overrides(args, name: str) -> dict:
-    """The model options of the command line that apply to model `name` (N_g, the read-out, the head and the
-    dropout: MAN family; the hidden size and dropout: sasrec)."""
+    """The model options of the command line that apply to model `name` (N_g, the read-out, the head, the
+    dropout, the scaling and BatchNorm: MAN family; the hidden size and dropout: sasrec)."""
     if name == "sasrec":
         return {k: v for k, v in (("hidden", args.sasrec_hidden), ("dropout", args.sasrec_dropout),
                                   ("scale", False if args.sasrec_unscaled else None), ("block", args.sasrec_block),
@@ -424,7 +432,8 @@ def model_overrides(args, name: str) -> dict:
     head = {} if args.head is None else {"head": args.head}
     dropout = {} if args.dropout is None else {"dropout": args.dropout}
     scale = {"scale_embeddings": True} if args.scale_embeddings else {}
-    return models.family_overrides(name, num_groups=args.num_groups, **pool, **head, **dropout, **scale)
+    norm = {"batch_norm": True} if args.batch_norm else {}
+    return models.family_overrides(name, num_groups=args.num_groups, **pool, **head, **dropout, **scale, **norm)
 
 
 def run_loaded(name: str, data, tensors, tcfg, ckpt: dict, overrides: dict) -> train.RunResult:
@@ -597,6 +606,8 @@ def report(args, tcfgs, cfgs, data, runs, results) -> dict:
                    "load": None if args.load is None else str(args.load),
                    "threads": 1 if jobs > 1 else torch.get_num_threads(), "jobs": jobs,
                    "processes": distributed.world_size(),
+                   "cpu_kernels": {"torch": torch.backends.cpu.get_cpu_capability(),
+                                   **{k: os.environ.get(k) for k in reproducibility.CPU_KERNELS}},
                    # without weight_decay: the grid above holds it (each run, what was chosen)
                    "train": {m: {k: v for k, v in asdict(t).items() if k not in ("seed", "weight_decay")}
                              for m, t in tcfgs.items()},
@@ -615,6 +626,7 @@ def report(args, tcfgs, cfgs, data, runs, results) -> dict:
 
 def main(argv=None) -> int:
     """The command line: parse, check, (with --ddp: join the process group, and leave it also on errors), `run_job`."""
+    reproducibility.pin_cpu_kernels()  # before anything computes: the kernels are chosen at their first use
     p = build_parser()
     args = p.parse_args(argv)
     args.domain_a = args.domain_a or sample_path(SAMPLE_FILES[0])

@@ -51,6 +51,12 @@ class MANConfig:
     # reference scales its input embeddings (the candidates' target vectors are not scaled). Paper and official
     # code: no scaling (False, the default). Here: an option, the other setting docs/results.md finds sasrec needs.
     scale_embeddings: bool = False
+    # BatchNorm before each ReLU of the prediction MLPs (Eq. 14-15). Paper: none. Official code: Linear ->
+    # BatchNorm (TF momentum 0.95, eps 1e-4) -> ReLU in every hidden layer of its scoring MLPs, their statistics
+    # updated by the batches of both domains (notes: a leak). Here: an option (off, the default), in the
+    # prediction MLPs only (ISA's scorer keeps none), each MLP with its own BatchNorm: the local MLPs' statistics
+    # come from their domain's batches, the shared MLP_g's from both domains' (it is shared, so is its input).
+    batch_norm: bool = False
 
     # Which parts exist. MAN has all of them; the baselines and ablations switch some off.
     use_local: bool = True  # domain-specific branch: M^X, P^X, Encoder, local MLP
@@ -100,6 +106,7 @@ class MANConfig:
             (0 <= self.dropout < 1, f"dropout must be in [0, 1), got {self.dropout}"),
             (self.dropout == 0 or self.backbone == "sasrec",
              f"dropout acts in the SASRec backbone only, not in {self.backbone!r}"),
+            (not self.batch_norm or self.head == "mlp", "batch_norm acts in the prediction MLPs: it needs head='mlp'"),
         ]
         for ok, message in checks:
             if not ok:

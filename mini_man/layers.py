@@ -25,18 +25,28 @@ def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
 
 class MLP(nn.Module):
-    """Linear -> ReLU -> ... -> Linear. `sizes = (in, hidden..., out)`; ReLU as in appendix A.5."""
+    """Linear -> ReLU -> ... -> Linear. `sizes = (in, hidden..., out)`; ReLU as in appendix A.5.
 
-    def __init__(self, sizes: tuple):
+    With `batch_norm`, Linear -> BatchNorm -> ReLU in every hidden layer, as the official code's scoring MLPs
+    (`MANConfig.batch_norm`; TF momentum 0.95 = PyTorch momentum 0.05, eps 1e-4). The BatchNorm normalises each
+    feature over all rows of a batch (every leading dimension: (B, C, h) is B * C rows); in eval mode it applies
+    the running statistics.
+    """
+
+    def __init__(self, sizes: tuple, batch_norm: bool = False):
         super().__init__()
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.norms = nn.ModuleList(nn.BatchNorm1d(b, eps=1e-4, momentum=0.05) for b in sizes[1:-1]) if batch_norm \
+            else None
+
+    def activate(self, i: int, x: torch.Tensor) -> torch.Tensor:
+        """ReLU of hidden layer i's output x (..., h), after its BatchNorm if there is one."""
+        if self.norms is not None:
+            x = self.norms[i](x.reshape(-1, x.shape[-1])).view(x.shape)
+        return torch.relu(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for i, layer in enumerate(self.layers):
-            x = layer(x)
-            if i < len(self.layers) - 1:
-                x = torch.relu(x)
-        return x
+        return self.after_first(self.layers[0](x))
 
     def on_parts(self, parts: list) -> torch.Tensor:
         """`self(cat(parts, -1))`, with the first layer applied part by part (see `concat_linear`), so parts shaped
@@ -45,13 +55,15 @@ class MLP(nn.Module):
 
     def after_first(self, x: torch.Tensor) -> torch.Tensor:
         """The rest of the MLP, given the first layer's output `x` (before its ReLU)."""
-        for layer in self.layers[1:]:
-            x = layer(torch.relu(x))
+        for i, layer in enumerate(self.layers[1:]):
+            x = layer(self.activate(i, x))
         return x
 
     def after_first_inplace(self, x: torch.Tensor) -> torch.Tensor:
         """`after_first` for inference on a block of rows x (R, h1), overwriting x: the ReLUs run in place and each
-        bias is added inside its matrix product, so a block of pair activations is never copied. No autograd."""
+        bias is added inside its matrix product, so a block of pair activations is never copied. No autograd and
+        no BatchNorm (ISA's scorer, the one MLP that uses this, has none)."""
+        assert self.norms is None, "after_first_inplace runs MLPs without BatchNorm"
         for layer in self.layers[1:]:
             x = torch.addmm(layer.bias, x.relu_(), layer.weight.T)  # (R, next width)
         return x

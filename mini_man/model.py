@@ -72,7 +72,7 @@ class MAN(nn.Module):
             self.enc = per_domain(lambda: make_encoder(cfg), shared=False)
             if cfg.head == "mlp":  # the dot head has no parameters of its own
                 local_in = [cfg.use_isa, cfg.use_sfa, cfg.use_gpa, True, True]  # e^Xi, s^Xs, g^Xu, s^X, M^X_target
-                self.mlp = per_domain(lambda: MLP((D * sum(local_in), *cfg.pred_hidden, 1)), shared=False)
+                self.mlp = per_domain(lambda: MLP((D * sum(local_in), *cfg.pred_hidden, 1), cfg.batch_norm), shared=False)
         if cfg.use_isa:  # Eq. (5)-(6), per domain
             self.isa = per_domain(lambda: ItemSimilarityAttention(cfg), shared=False)
         if cfg.use_sfa:  # Eq. (7)-(9), per domain
@@ -84,7 +84,7 @@ class MAN(nn.Module):
             self.emb_g = per_domain(lambda: ItemEmbedding(n_global_items, cfg), shared)
             self.enc_g = per_domain(lambda: make_encoder(cfg), shared)
             if cfg.head == "mlp":
-                self.mlp_g = per_domain(lambda: MLP((2 * D, *cfg.pred_hidden, 1)), shared)
+                self.mlp_g = per_domain(lambda: MLP((2 * D, *cfg.pred_hidden, 1), cfg.batch_norm), shared)
 
     def to_global(self, domain: str, items: torch.Tensor) -> torch.Tensor:
         """Local item ids of `domain` (any shape) -> global ids (same shape); 0 stays 0."""

@@ -234,6 +234,8 @@ FAMILY_OPTIONS = {  # setting: (what, the options of `python -m mini_man.train`,
     "scale-ep-dot-last-control": ("`man-ep` built as in scale-ep-dot-last with the premise off in B",
                                   f"--models man-ep {_SCALED} --domain-b data/sample/toys_control.csv",
                                   "scale-sharing", "factorial_scale_ep_dot_last_control"),
+    "batch-norm": ("`man` and `single` with BatchNorm before each ReLU of the prediction MLPs (the official code's)",
+                   "--models man,single --batch-norm", "batch-norm", "factorial_batch_norm"),
     "sasrec-training": ("`single-ep` and `man-ep` built as in scale-ep-dot-last and trained as sasrec is: 128 users' "
                         "sequences per step, one negative per position, lr 1e-3 without warm-up",
                         f"--models single-ep,man-ep {_SCALED} --batch-size 128 --negatives 1 --lr 0.001 --warmup 0",
@@ -252,6 +254,14 @@ SETTINGS["sparse-dropout-ep-dot-last"] = {
                "data/sparse/video_games.csv --domain-b data/sparse/toys.csv --kcore 2 --seeds 0,1,2,3,4 "
                "--full-ranking 0 --by-history-length",
     "made_by": "bash tools/results.sh sparse-dropout", "models": "sparse_dropout_ep_dot_last"}
+
+SETTINGS["sparse-batch-norm"] = {
+    "what": "the sparse setting: `man` and `single` with BatchNorm before each ReLU of the prediction MLPs, plain "
+            "Adam, seeds 0-4",
+    "command": "python -m mini_man.sample --setting sparse\n"
+               "python -m mini_man.train --models man,single --batch-norm --domain-a data/sparse/video_games.csv "
+               "--domain-b data/sparse/toys.csv --kcore 2 --seeds 0,1,2,3,4 --full-ranking 0 --by-history-length",
+    "made_by": "bash tools/results.sh sparse-batch-norm", "models": "sparse_batch_norm"}
 
 SETTINGS["scale-new-seeds"] = {
     "what": "`sasrec`, and `single-ep`, `man-ep`, `man-local-ep` built as in scale-ep-dot-last, the recipe, seeds 5-9",

@@ -1,5 +1,7 @@
 """`python -m mini_man.train`: options, one-line errors with exit code 2, the table, the JSON, checkpoints."""
 import json
+import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +18,7 @@ OPTIONS = ["--domain-a", "--domain-b", "--models", "--seeds", "--split", "--kcor
            "--eval-negatives", "--select-by", "--pool", "--by-history-length", "--max-len", "--num-groups",
            "--full-ranking", "--device", "--jobs", "--head", "--out", "--save", "--load", "--format",
            "--warm-targets-only", "--shared-item-ids", "--dropout", "--negatives", "--sasrec-hidden", "--sasrec-dropout",
-           "--sasrec-unscaled", "--sasrec-block", "--sasrec-init", "--scale-embeddings", "--help"]
+           "--sasrec-unscaled", "--sasrec-block", "--sasrec-init", "--scale-embeddings", "--batch-norm", "--help"]
 METRICS = {"auc", "gauc", "mrr", "ndcg@10", "hr@10", "hr@10_full", "ndcg@10_full"}
 
 
@@ -302,6 +304,14 @@ def test_dropout_reaches_the_man_family_only(tiny, tmp_path, capsys):
     assert config["single"]["dropout"] == 0.3 and config["sasrec"]["dropout"] == 0.2  # sasrec keeps its own
 
 
+def test_batch_norm_reaches_the_man_family_only(tiny, tmp_path, capsys):
+    out = tmp_path / "batch_norm.json"
+    code, _, err = run_cli(tiny + ["--models", "single,sasrec", "--batch-norm", "--out", str(out)], capsys)
+    assert code == 0, err
+    config = json.loads(out.read_text())["config"]["models_config"]
+    assert config["single"]["batch_norm"] is True and "batch_norm" not in config["sasrec"]
+
+
 BAD = [(["--models", "man", "--sasrec-hidden", "8"], ["--sasrec-hidden", "sasrec"]),
        (["--models", "sasrec", "--sasrec-dropout", "1.5"], ["dropout"]),
        (["--negatives", "0"], ["--negatives"]),
@@ -314,9 +324,25 @@ BAD = [(["--models", "man", "--sasrec-hidden", "8"], ["--sasrec-hidden", "sasrec
        (["--models", "pop", "--negatives", "3"], ["--negatives", "pop"]),
        (["--models", "man", "--sasrec-block", "pre-ln"], ["--sasrec-block", "sasrec"]),
        (["--models", "single", "--sasrec-unscaled"], ["--sasrec-unscaled", "sasrec"]),
-       (["--models", "sasrec", "--sasrec-init", "kaiming"], ["--sasrec-init"])]
+       (["--models", "sasrec", "--sasrec-init", "kaiming"], ["--sasrec-init"]),
+       (["--models", "sasrec", "--batch-norm"], ["--batch-norm", "MAN family"]),
+       (["--models", "single", "--batch-norm", "--head", "dot"], ["--batch-norm", "--head dot"])]
 
 
 @pytest.mark.parametrize("extra, words", BAD)
 def test_bad_sizes_and_negatives_are_one_line_errors(tiny, capsys, extra, words):
     assert_one_line_error(*run_cli(tiny + extra, capsys)[::2], *words)
+
+
+def test_a_run_computes_with_the_pinned_cpu_kernels_and_records_them(tiny, tmp_path):
+    """`python -m mini_man.train` selects the notebooks' kernel set itself (started here without it in its
+    environment), before it computes anything, and writes the set it ran with into the JSON."""
+    from mini_man.reproducibility import CPU_KERNELS
+    out = tmp_path / "kernels.json"
+    env = {k: v for k, v in os.environ.items() if k not in CPU_KERNELS}
+    subprocess.run([sys.executable, "-m", "mini_man.train", *tiny, "--models", "single", "--full-ranking", "0",
+                    "--out", str(out)], capture_output=True, text=True, check=True, env=env)
+    kernels = json.loads(out.read_text())["config"]["cpu_kernels"]
+    assert {k: kernels[k] for k in CPU_KERNELS} == CPU_KERNELS
+    if platform.machine().lower() in ("x86_64", "amd64"):
+        assert kernels["torch"] == "AVX2"  # read at the first computation: the pin came before it

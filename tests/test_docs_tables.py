@@ -121,7 +121,7 @@ def test_the_site_test_skips_in_one_line_without_its_browser_and_fails_where_it_
     skipped = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
     assert skipped.returncode in (0, 5) and "1 skipped" in skipped.stdout, skipped.stdout  # 5: nothing else ran
     (line,) = [x for x in skipped.stdout.splitlines() if x.startswith("SKIPPED")]
-    assert 'the website test needs' in line and 'pip install -r requirements-site.txt -e ".[site]"' in line \
+    assert 'the website test needs' in line and 'pip install -r requirements.txt -r requirements-site.txt -e ".[site]"' in line \
         and "apt-get install chromium" in line
     failed = subprocess.run(command, env={**env, "MINI_MAN_REQUIRE_SITE_TEST": "1"}, cwd=ROOT, capture_output=True,
                             text=True)

@@ -150,3 +150,37 @@ def test_pooling_averages_over_real_items_only():
     S = torch.tensor([[[9.0], [9.0], [1.0], [3.0]]])  # padded rows hold garbage
     mask = torch.tensor([[False, False, True, True]])
     assert masked_mean(S, mask).item() == pytest.approx(2.0)
+
+
+def test_batch_norm_mlp_normalises_each_hidden_feature_over_all_rows_before_the_relu():
+    torch.manual_seed(0)
+    mlp = MLP((6, 5, 1), batch_norm=True)
+    x = torch.randn(3, 4, 6)  # 12 rows: (B, C, features)
+    h = mlp.layers[0](x).reshape(12, 5)
+    normed = (h - h.mean(0)) / torch.sqrt(h.var(0, unbiased=False) + 1e-4)  # gamma 1, beta 0 at initialisation
+    by_hand = mlp.layers[1](torch.relu(normed)).view(3, 4, 1)
+    assert torch.allclose(mlp(x), by_hand, atol=1e-5)
+    assert torch.allclose(mlp.norms[0].running_mean, 0.05 * h.mean(0).detach(), atol=1e-6)  # momentum 0.05
+    mlp.eval()  # the running statistics, not the batch's
+    rm, rv = mlp.norms[0].running_mean, mlp.norms[0].running_var
+    by_hand = mlp.layers[1](torch.relu((h - rm) / torch.sqrt(rv + 1e-4))).view(3, 4, 1)
+    assert torch.allclose(mlp(x), by_hand, atol=1e-5)
+
+
+def test_batch_norm_sits_in_the_prediction_mlps_only_with_domain_statistics_for_the_local_ones():
+    model = make_model("man", batch_norm=True)
+    assert model.mlp["A"].norms is not None and model.mlp_g["A"].norms is not None
+    assert model.isa["A"].mlp.norms is None and make_model("man").mlp["A"].norms is None
+    before = {k: v.clone() for k, v in model.state_dict().items() if "running_mean" in k}
+    hist, cand = make_batch("A")
+    model("A", hist, cand).sum().backward()
+    changed = {k for k, v in model.state_dict().items() if "running_mean" in k and not torch.equal(v, before[k])}
+    assert changed and all(k.startswith(("mlp.A.", "mlp_g.")) for k in changed)  # B's local MLP untouched
+    model.eval()
+    every = torch.arange(30).expand(4, -1)
+    assert torch.allclose(model.score_all("A", hist), model("A", hist, every), atol=1e-5)
+
+
+def test_batch_norm_needs_the_mlp_head():
+    with pytest.raises(ValueError, match="batch_norm"):
+        variant("single", batch_norm=True, head="dot")

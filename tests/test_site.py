@@ -66,7 +66,7 @@ def missing() -> str | None:
 
 LACKS = missing()
 if LACKS:
-    WHY = (f"the website test needs {LACKS}: pip install -r requirements-site.txt -e \".[site]\" "
+    WHY = (f"the website test needs {LACKS}: pip install -r requirements.txt -r requirements-site.txt -e \".[site]\" "
            "and apt-get install chromium")
     if os.environ.get("MINI_MAN_REQUIRE_SITE_TEST") == "1":
         pytest.fail(WHY + " (MINI_MAN_REQUIRE_SITE_TEST=1: required here)", pytrace=False)

@@ -120,8 +120,8 @@ def first_run() -> str:
     wall, machine = bench["wall_s"], bench.get("machine", {})
     where = "; ".join(f"{k}: {v}" for k, v in machine.items())
     return (f"`{bench['command']}` took **{wall['median']:.0f} s** (median of {len(bench['runs'])} runs, "
-            f"{wall['min']:.0f}-{wall['max']:.0f} s)\nand at most {bench['peak_rss_mb']['max']:.0f} MB of memory "
-            f"({where}). It prints:\n\n```\n{bench['stdout'].rstrip()}\n```\n")
+            f"{wall['min']:.0f}-{wall['max']:.0f} s)\nand at most {bench['peak_rss_mb']['max']:.0f} MB of memory, all its "
+            f"processes together ({where}). It prints:\n\n```\n{bench['stdout'].rstrip()}\n```\n")
 
 
 TESTS = ROOT / "benchmarks" / "results" / "tests.json"
@@ -453,6 +453,17 @@ def dropout() -> str:
     return table(["with dropout 0.2", *VERSUS_SASREC, "− without dropout, A", "− without dropout, B"], rows)
 
 
+def batch_norm() -> str:
+    """`man` and `single` with the official code's BatchNorm in their prediction MLPs (5 seeds, plain Adam), in the
+    sample and the sparse setting: against sasrec and against themselves without."""
+    rows = [[f"{where}: `{m}`", *against_sasrec(setting, m, plain),
+             *(interval(reference.paired(setting, m, m, d, against=plain)) for d in reference.DOMAINS)]
+            for where, setting, plain in (("sample", "batch-norm", "sample-plain"),
+                                          ("sparse", "sparse-batch-norm", "sparse-plain"))
+            for m in ("man", "single")]
+    return table(["with BatchNorm", *VERSUS_SASREC, "− without BatchNorm, A", "− without BatchNorm, B"], rows)
+
+
 def scale() -> str:
     """The MAN family with sasrec's sqrt(D) input scaling (5 seeds, plain Adam), against sasrec."""
     shown = (("scale-ep-dot-last", "single-ep", "`single-ep`, dot head, last position, dropout 0.2"),
@@ -541,7 +552,7 @@ def cost() -> str:
 
 
 BLOCKS = {"cost": cost, "factorial": factorial, "scale-sharing": scale_sharing, "scale-new-seeds": scale_new_seeds,
-          "sparse-scale": sparse_scale, "sasrec-training": sasrec_training, "factorial-sasrec": factorial_sasrec, "dropout": dropout, "scale": scale,
+          "sparse-scale": sparse_scale, "sasrec-training": sasrec_training, "factorial-sasrec": factorial_sasrec, "dropout": dropout, "batch-norm": batch_norm, "scale": scale,
           "sparse-dropout": sparse_dropout, "test-time": test_time, "first-run": first_run, "first-run-seeds": first_run_seeds, "headline": headline, "notebooks": notebooks,
           "recipe": recipe, "recipe-plateau": recipe_plateau, "recipe-paired": recipe_paired, "main-job": main_job,
           "sample-plain": sample_plain, "b-variants": b_variants, "warmup": warmup, "grid-halves": grid_halves,
