@@ -202,6 +202,6 @@ def test_the_head_option_of_the_command_line_reaches_the_man_family_only():
 
     args = SimpleNamespace(num_groups=5, pool=None, head="dot", dropout=None, sasrec_hidden=None, sasrec_dropout=None,
                            sasrec_unscaled=False, sasrec_block=None, sasrec_init=None,
-                           scale_embeddings=False)
+                           scale_embeddings=False, batch_norm=False)
     assert cli.model_overrides(args, "man-ep")["head"] == "dot"
     assert cli.model_overrides(args, "sasrec") == {}
