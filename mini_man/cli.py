@@ -5,8 +5,8 @@ trained once with the recipe (`train.TrainConfig`, `train.recipe`: plain Adam af
 improving), the runs spread over the cores (`--jobs`). The reference protocol of docs/results.md adds the weight-decay
 grid `train.WEIGHT_DECAY_GRID` (`--weight-decay-grid 0,1`) and more models and seeds.
 Results go to stdout, one progress line per epoch to stderr. Bad input exits with code 2 and one line on stderr.
-It computes with the CPU kernel set of the notebooks (`reproducibility.pin_cpu_kernels`), so that a run prints the
-same digits on every x86-64 CPU (README.md's expected output).
+The JSON of --out records the CPU kernels the run computed with (`config.cpu_kernels`): on another CPU a training
+run can print other digits.
 `torchrun --nproc_per_node=N -m mini_man.train --ddp ...` trains data-parallel in N processes (`mini_man.distributed`);
 rank 0 prints and writes the files.
 """
@@ -606,6 +606,8 @@ def report(args, tcfgs, cfgs, data, runs, results) -> dict:
                    "load": None if args.load is None else str(args.load),
                    "threads": 1 if jobs > 1 else torch.get_num_threads(), "jobs": jobs,
                    "processes": distributed.world_size(),
+                   # PyTorch's kernel set, and the variables that select the others (None: the CPU's own choice;
+                   # `reproducibility.CPU_KERNELS` pins them, at a cost in speed: MKL's COMPATIBLE branch)
                    "cpu_kernels": {"torch": torch.backends.cpu.get_cpu_capability(),
                                    **{k: os.environ.get(k) for k in reproducibility.CPU_KERNELS}},
                    # without weight_decay: the grid above holds it (each run, what was chosen)
@@ -626,7 +628,6 @@ def report(args, tcfgs, cfgs, data, runs, results) -> dict:
 
 def main(argv=None) -> int:
     """The command line: parse, check, (with --ddp: join the process group, and leave it also on errors), `run_job`."""
-    reproducibility.pin_cpu_kernels()  # before anything computes: the kernels are chosen at their first use
     p = build_parser()
     args = p.parse_args(argv)
     args.domain_a = args.domain_a or sample_path(SAMPLE_FILES[0])

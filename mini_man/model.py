@@ -72,7 +72,8 @@ class MAN(nn.Module):
             self.enc = per_domain(lambda: make_encoder(cfg), shared=False)
             if cfg.head == "mlp":  # the dot head has no parameters of its own
                 local_in = [cfg.use_isa, cfg.use_sfa, cfg.use_gpa, True, True]  # e^Xi, s^Xs, g^Xu, s^X, M^X_target
-                self.mlp = per_domain(lambda: MLP((D * sum(local_in), *cfg.pred_hidden, 1), cfg.batch_norm), shared=False)
+                self.mlp = per_domain(lambda: MLP((D * sum(local_in), *cfg.pred_hidden, 1), cfg.batch_norm),
+                                      shared=False)
         if cfg.use_isa:  # Eq. (5)-(6), per domain
             self.isa = per_domain(lambda: ItemSimilarityAttention(cfg), shared=False)
         if cfg.use_sfa:  # Eq. (7)-(9), per domain

@@ -20,6 +20,8 @@ def seed_everything(seed: int) -> np.random.Generator:
 # PyTorch's own AVX2 kernels (all x86-64 CPUs of the last decade have AVX2) and MKL's COMPATIBLE branch, the one
 # branch of MKL's conditional numerical reproducibility that Intel documents as giving the same results on Intel
 # and non-Intel CPUs. Other architectures (ARM, e.g. Apple silicon) run other kernels: their numbers differ.
+# The COMPATIBLE branch is slower than the one MKL picks for the CPU, so only the notebooks and the tests pin it;
+# the command line computes with the CPU's own kernels and records them in its JSON.
 CPU_KERNELS = {
     "ATEN_CPU_CAPABILITY": "avx2",  # PyTorch's vectorised kernels (sums, softmax, exp, ...)
     "MKL_CBWR": "COMPATIBLE",  # MKL's matrix products
