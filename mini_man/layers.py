@@ -28,9 +28,9 @@ class MLP(nn.Module):
     """Linear -> ReLU -> ... -> Linear. `sizes = (in, hidden..., out)`; ReLU as in appendix A.5.
 
     With `batch_norm`, Linear -> BatchNorm -> ReLU in every hidden layer, as the official code's scoring MLPs
-    (`MANConfig.batch_norm`; TF momentum 0.95 = PyTorch momentum 0.05, eps 1e-4). The BatchNorm normalises each
-    feature over all rows of a batch (every leading dimension: (B, C, h) is B * C rows); in eval mode it applies
-    the running statistics.
+    (the prediction MLPs of Eq. (14)-(15) with `MANConfig.batch_norm`; TF momentum 0.95 = PyTorch momentum 0.05,
+    eps 1e-4). The BatchNorm normalises each feature over all rows of a batch (every leading dimension: (B, C, h) is
+    B * C rows); in eval mode it applies the running statistics.
     """
 
     def __init__(self, sizes: tuple, batch_norm: bool = False):

@@ -246,34 +246,28 @@ for _name, (_what, _options, _part, _stem) in FAMILY_OPTIONS.items():
                        "command": f"python -m mini_man.train {_options} --seeds 0,1,2,3,4 --full-ranking 0",
                        "made_by": f"bash tools/results.sh {_part}", "models": _stem}
 
-SETTINGS["sparse-dropout-ep-dot-last"] = {
-    "what": "the sparse setting: `single-ep` and `man-ep` with the dot head, the last position and dropout 0.2, "
-            "plain Adam, seeds 0-4",
-    "command": "python -m mini_man.sample --setting sparse\n"
-               "python -m mini_man.train --models single-ep,man-ep --head dot --pool last --dropout 0.2 --domain-a "
-               "data/sparse/video_games.csv --domain-b data/sparse/toys.csv --kcore 2 --seeds 0,1,2,3,4 "
-               "--full-ranking 0 --by-history-length",
-    "made_by": "bash tools/results.sh sparse-dropout", "models": "sparse_dropout_ep_dot_last"}
-
-SETTINGS["sparse-batch-norm"] = {
-    "what": "the sparse setting: `man` and `single` with BatchNorm before each ReLU of the prediction MLPs, plain "
-            "Adam, seeds 0-4",
-    "command": "python -m mini_man.sample --setting sparse\n"
-               "python -m mini_man.train --models man,single --batch-norm --domain-a data/sparse/video_games.csv "
-               "--domain-b data/sparse/toys.csv --kcore 2 --seeds 0,1,2,3,4 --full-ranking 0 --by-history-length",
-    "made_by": "bash tools/results.sh sparse-batch-norm", "models": "sparse_batch_norm"}
+_SPARSE_DATA = "--domain-a data/sparse/video_games.csv --domain-b data/sparse/toys.csv --kcore 2"
+SPARSE_FAMILY_OPTIONS = {  # as FAMILY_OPTIONS, on the sparse setting's files (`_SPARSE_DATA`)
+    "sparse-dropout-ep-dot-last": ("`single-ep` and `man-ep` with the dot head, the last position and dropout 0.2",
+                                   "--models single-ep,man-ep --head dot --pool last --dropout 0.2", "sparse-dropout",
+                                   "sparse_dropout_ep_dot_last"),
+    "sparse-batch-norm": ("`man` and `single` with BatchNorm before each ReLU of the prediction MLPs",
+                          "--models man,single --batch-norm", "sparse-batch-norm", "sparse_batch_norm"),
+    "sparse-scale-ep-dot-last": ("`single-ep` and `man-ep` built as in scale-ep-dot-last",
+                                 f"--models single-ep,man-ep {_SCALED}", "sparse-scale", "sparse_scale_ep_dot_last"),
+}
+for _name, (_what, _options, _part, _stem) in SPARSE_FAMILY_OPTIONS.items():
+    SETTINGS[_name] = {"what": f"the sparse setting: {_what}, plain Adam, seeds 0-4",
+                       "command": "python -m mini_man.sample --setting sparse\n"
+                                  f"python -m mini_man.train {_options} {_SPARSE_DATA} --seeds 0,1,2,3,4 "
+                                  "--full-ranking 0 --by-history-length",
+                       "made_by": f"bash tools/results.sh {_part}", "models": _stem}
 
 SETTINGS["scale-new-seeds"] = {
     "what": "`sasrec`, and `single-ep`, `man-ep`, `man-local-ep` built as in scale-ep-dot-last, the recipe, seeds 5-9",
     "command": f"python -m mini_man.train --models sasrec,single-ep,man-ep,man-local-ep {_SCALED} --seeds 5,6,7,8,9 "
                "--full-ranking 0",
     "made_by": "bash tools/results.sh scale-new-seeds", "models": "scale_new_seeds"}
-SETTINGS["sparse-scale-ep-dot-last"] = {
-    "what": "the sparse setting: `single-ep` and `man-ep` built as in scale-ep-dot-last, plain Adam, seeds 0-4",
-    "command": "python -m mini_man.sample --setting sparse\n"
-               f"python -m mini_man.train --models single-ep,man-ep {_SCALED} --domain-a data/sparse/video_games.csv "
-               "--domain-b data/sparse/toys.csv --kcore 2 --seeds 0,1,2,3,4 --full-ranking 0 --by-history-length",
-    "made_by": "bash tools/results.sh sparse-scale", "models": "sparse_scale_ep_dot_last"}
 
 
 class MissingResults(FileNotFoundError):

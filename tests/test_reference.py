@@ -110,3 +110,13 @@ def test_the_first_run_is_seed_0_of_its_five_seeds():
             for metric, value in run["results"][d].items():
                 if isinstance(value, float):
                     assert value == pytest.approx(seed0["results"][d][metric], abs=1e-9), (model, d, metric)
+
+
+def test_the_first_runs_order_holds_on_every_seed():
+    """README.md: on each of the five seeds, `sasrec` is ahead of `man` and `single` in both domains, and every
+    model is ahead of `pop` (test AUC)."""
+    for d in reference.DOMAINS:
+        auc = {m: reference.per_seed("first-run", m, d) for m in ("man", "single", "sasrec", "pop")}
+        for seed in auc["sasrec"]:
+            assert auc["sasrec"][seed] > max(auc["man"][seed], auc["single"][seed]) > auc["pop"][seed], (d, seed)
+            assert min(auc["man"][seed], auc["single"][seed]) > auc["pop"][seed], (d, seed)
