@@ -19,6 +19,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from bench_train import cpu_name
+
 ROOT = Path(__file__).resolve().parent.parent
 DURATION = re.compile(r"^\s*([\d.]+)s (?:setup|call|teardown)\s+(\S+?\.ipynb)::")
 SUMMARY = re.compile(r"(\d+ (?:passed|failed).*?) in [\d.]+s")
@@ -41,7 +43,7 @@ def main() -> None:
     summary = next((m.group(1) for line in res.stdout.splitlines()[::-1] if (m := SUMMARY.search(line))), "")
     failed = [line.split()[1] for line in res.stdout.splitlines() if line.startswith(("FAILED ", "ERROR "))]
     result = {"command": "pytest --nbval", "exit_code": res.returncode, "summary": summary, "failed": failed, "wall_s": wall,
-              "machine": {"cpu": platform.processor() or platform.machine(), "cores": len(os.sched_getaffinity(0)),
+              "machine": {"cpu": cpu_name() or platform.machine(), "cores": len(os.sched_getaffinity(0)),
                           "python": platform.python_version()},
               "load_average": {"before": load_before, "after": os.getloadavg()},
               "notebooks_s": dict(sorted(per_notebook.items(), key=lambda kv: -kv[1]))}

@@ -237,6 +237,11 @@ def build_parser() -> Parser:
     p.add_argument("--negatives", type=_int_at_least(1), default=None, metavar="K",
                    help="sampled negatives per training target, redrawn every epoch (default: each model's recipe: "
                         "9, the paper's K; 1 for sasrec, its reference's)")
+    p.add_argument("--windows", choices=train.WINDOWS, default=None,
+                   help="every-position models (sasrec, *-ep): 'last' trains each user's newest T items only "
+                        "(SASRec's reference), so older training targets are never trained; 'every' adds the windows "
+                        "T, 2T, ... items before it, so every training target is trained once per epoch, as the "
+                        "one-target models train them (default: last)")
     p.add_argument("--sasrec-hidden", type=_int_at_least(1, 4096), default=None, metavar="N",
                    help="sasrec's hidden size, at most 4096 (default: 50, its reference's; the MAN family's D is 20)")
     p.add_argument("--sasrec-dropout", type=_fraction, default=None, metavar="P",
@@ -303,6 +308,9 @@ def check_args(p: Parser, args) -> None:
                 f"leave {', '.join(on_gru)} out of --models")
     if args.batch_norm and args.head == "dot":
         p.error("--batch-norm acts in the prediction MLPs; --head dot has none: drop one of them")
+    if args.windows is not None and not set(args.models) & set(models.EVERY_POSITION):
+        p.error(f"--windows sets how an every-position model trains ({', '.join(models.EVERY_POSITION)}); none of --models "
+                f"{','.join(args.models)} is one")
     if args.negatives is not None and all(m == "pop" for m in args.models):
         p.error("--negatives sets how a model trains; pop does not train")
     for flag, value in (("--sasrec-hidden", args.sasrec_hidden), ("--sasrec-dropout", args.sasrec_dropout),
@@ -316,7 +324,8 @@ def check_args(p: Parser, args) -> None:
     if args.save and args.load:
         p.error("--save and --load cannot be combined")
     training = [flag for flag, value in (("--lr", args.lr), ("--lr-grid", args.lr_grid), ("--warmup", args.warmup),
-                                         ("--negatives", args.negatives), ("--weight-decay", args.weight_decay),
+                                         ("--negatives", args.negatives), ("--windows", args.windows),
+                                         ("--weight-decay", args.weight_decay),
                                          ("--weight-decay-grid", args.weight_decay_grid)) if value is not None]
     if args.load and training:
         p.error(f"--load only tests a checkpoint: drop {', '.join(training)} (they choose how to train)")
@@ -385,7 +394,7 @@ def setup(p: Parser, args):
                                  select=args.select_by, device=args.device, ddp=args.ddp,
                                  full_ranking=args.full_ranking)
         given = {k: v for k, v in (("lr", args.lr), ("warmup_steps", args.warmup), ("batch_size", args.batch_size),
-                                   ("n_neg", args.negatives)) if v is not None}
+                                   ("n_neg", args.negatives), ("windows", args.windows)) if v is not None}
         tcfgs = {m: replace(base, **{**train.recipe(m), **given}) for m in args.models}
         for t in tcfgs.values():  # every setting of the grids, checked before the first one trains
             for lr, wd in itertools.product(args.lr_grid or [t.lr], args.weight_decay_grid or [t.weight_decay]):

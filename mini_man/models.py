@@ -15,6 +15,8 @@ from mini_man.sasrec import SASRec, SASRecConfig
 
 BASELINES = ("sasrec", "pop")
 NAMES = (*VARIANTS, *BASELINES)
+# The models trained every position of a sequence in one causal pass (`train.sequence_batch_data`)
+EVERY_POSITION = ("sasrec", *(m for m, v in VARIANTS.items() if v.get("objective") == "every-position"))
 
 
 def model_config(name: str, max_len: int, **overrides):

@@ -205,12 +205,25 @@ FACTORIAL_SASREC = {  # stem: (what differs from `sasrec`: one of its settings s
     "sasrec_maninit": ("the MAN family's initialisation", "--sasrec-init man"),
     "sasrec_all7": ("all seven together", "--sasrec-hidden 20 --sasrec-dropout 0 --negatives 9 --lr 0.003 --warmup 300 "
                                  "--sasrec-unscaled --sasrec-block pre-ln --sasrec-init man"),
+    "sasrec_windows": ("every training target (every window, as `single` trains), not the newest T only",
+                       "--windows every"),
 }
 for _stem, (_what, _options) in FACTORIAL_SASREC.items():
     SETTINGS[f"factorial-{_stem}"] = {
         "what": f"`sasrec`, {_what}, the recipe, seeds 0-4",
         "command": f"python -m mini_man.train --models sasrec {_options} --seeds 0,1,2,3,4 --full-ranking 0",
         "made_by": "bash tools/results.sh factorial-sasrec", "models": {"sasrec": f"factorial_{_stem}"}}
+
+# The same in the sparse setting (`bash tools/results.sh sparse-factorial-sasrec`), without "the four together".
+SPARSE_FACTORIAL_SASREC = tuple(stem for stem in FACTORIAL_SASREC if stem != "sasrec_all")
+for _stem in SPARSE_FACTORIAL_SASREC:
+    SETTINGS[f"sparse-factorial-{_stem}"] = {
+        "what": f"the sparse setting: `sasrec`, {FACTORIAL_SASREC[_stem][0]}, plain Adam, seeds 0-4",
+        "command": "python -m mini_man.sample --setting sparse\n"
+                   f"python -m mini_man.train --models sasrec {FACTORIAL_SASREC[_stem][1]} --domain-a "
+                   "data/sparse/video_games.csv --domain-b data/sparse/toys.csv --kcore 2 --seeds 0,1,2,3,4 "
+                   "--full-ranking 0 --by-history-length",
+        "made_by": "bash tools/results.sh sparse-factorial-sasrec", "models": {"sasrec": f"sparse_factorial_{_stem}"}}
 
 _SCALED = "--head dot --pool last --dropout 0.2 --scale-embeddings"  # sasrec's scoring, dropout and input scaling
 FAMILY_OPTIONS = {  # setting: (what, the options of `python -m mini_man.train`, its tools/results.sh part, file stem)

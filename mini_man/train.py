@@ -47,6 +47,7 @@ FULL = ("hr@10_full", "ndcg@10_full")  # against every item of the domain
 METRICS = SAMPLED + FULL
 SELECT = ("auto", "gauc", "ndcg@10")  # validation metrics that can choose the best epoch
 PATIENCE_SCOPES = ("domain", "both")  # what a domain's patience counts from (`TrainConfig.patience_scope`)
+WINDOWS = ("last", "every")  # the training windows of every-position models (`TrainConfig.windows`)
 
 
 @dataclass(frozen=True)
@@ -95,10 +96,16 @@ class TrainConfig:
     # stopped B at epoch 14 while A improved until epoch 24). The same rule for every model; each domain still
     # keeps its own best state.
     patience_scope: str = "domain"
+    # Which windows of a user's training sequence an every-position model (`sasrec`, the MAN family's `*-ep`) trains
+    # on. "last" (SASRec's reference, the default): the newest T items only, so a user's older targets are never
+    # trained. "every": that window and the ones T, 2T, ... items before it, so every training target is trained
+    # once per epoch, as the one-target models train them (`window_rows`).
+    windows: str = "last"
     seed: int = 0
     device: str = "cpu"
     ddp: bool = False  # data-parallel over the processes of `torchrun` (the process group must be initialised)
-    eval_batch_size: int = 64  # histories per chunk at evaluation; bounds the memory of full ranking (all items)
+    eval_batch_size: int = 64  # histories per chunk of the full ranking (all items), bounding its memory; the
+    # sampled metrics take `SAMPLED_CHUNKS` times as many (`evaluate`)
     # Test histories per domain ranked against all items for the "(full)" metrics: None = all; N = a fixed random N
     # (the same for every model and seed); 0 = none (NaN). At the processed Amazon size, ranking all ~9k test
     # histories against 27-42k items each (ISA included) takes ~13 min on 2 cores, far longer than an epoch (~20 s).
@@ -121,6 +128,7 @@ class TrainConfig:
             (self.plateau_margin >= 0, f"plateau margin must be >= 0, got {self.plateau_margin}"),
             (self.patience_scope in PATIENCE_SCOPES,
              f"patience scope must be one of {PATIENCE_SCOPES}, got {self.patience_scope!r}"),
+            (self.windows in WINDOWS, f"windows must be one of {WINDOWS}, got {self.windows!r}"),
             (self.seed >= 0, f"seed must be >= 0, got {self.seed}"),
             (self.eval_batch_size >= 1, f"eval batch size must be >= 1, got {self.eval_batch_size}"),
             (self.full_ranking is None or self.full_ranking >= 0,
@@ -215,22 +223,39 @@ def last_rows(split: mdata.Split) -> np.ndarray:
     return np.flatnonzero(np.r_[split.user[1:] != split.user[:-1], True])
 
 
-def sequence_batch_data(split: mdata.Split, st: SplitTensors, n_items: int, k: int, rng, device):
-    """The training data of every-position models (`sasrec`, the MAN family's `*-ep`): one sequence per user, its
-    last training instance. Returns hist (U, T), pos (U, T) = the next item at every position (0 where nothing is
-    predicted) and neg (U, T, k) = k fresh uniform negatives per position (never the positive), all on `device`."""
-    rows = torch.as_tensor(last_rows(split), device=device)
-    hist = st.hist[rows]  # (U, T)
-    pos = next_items(hist, st.target[rows])  # (U, T)
-    neg = mdata.sample_negatives(pos.cpu().numpy().ravel(), n_items, k, rng).reshape(*pos.shape, k)  # (U, T, k)
+def window_rows(split: mdata.Split, width: int, windows: str = "last") -> np.ndarray:
+    """Rows of `split` whose history (`width` = T items) and target make the training windows of every-position
+    models, in row order. "last": each user's last instance (`last_rows`), (U,). "every": also the instances T,
+    2T, ... targets before it, (W,) with W >= U: consecutive instances of a user are consecutive targets, so the
+    windows' positions predict each of the user's training targets exactly once (tested)."""
+    last = last_rows(split)  # (U,)
+    if windows == "last":
+        return last
+    if windows != "every":
+        raise ValueError(f"windows must be one of {WINDOWS}, got {windows!r}")
+    first = np.r_[0, last[:-1] + 1]  # (U,) each user's first row
+    to_last = np.repeat(last, last - first + 1) - np.arange(len(split.target))  # (N,) rows until the user's last
+    return np.flatnonzero(to_last % width == 0)
+
+
+def sequence_batch_data(split: mdata.Split, st: SplitTensors, n_items: int, k: int, rng, device,
+                        windows: str = "last"):
+    """The training data of every-position models (`sasrec`, the MAN family's `*-ep`): one sequence per window of
+    `window_rows` (with "last", SASRec's, one per user: its last training instance). Returns hist (W, T), pos (W, T)
+    = the next item at every position (0 where nothing is predicted) and neg (W, T, k) = k fresh uniform negatives
+    per position (never the positive), all on `device`."""
+    rows = torch.as_tensor(window_rows(split, st.hist.shape[1], windows), device=device)
+    hist = st.hist[rows]  # (W, T)
+    pos = next_items(hist, st.target[rows])  # (W, T)
+    neg = mdata.sample_negatives(pos.cpu().numpy().ravel(), n_items, k, rng).reshape(*pos.shape, k)  # (W, T, k)
     return hist, pos, torch.as_tensor(neg, device=device)
 
 
 def epoch_inputs(model, dd: mdata.DomainData, st: SplitTensors, tcfg: TrainConfig, rng) -> tuple:
-    """One epoch's training rows of a domain, with fresh negatives: (hist (U, T), pos (U, T), neg (U, T, K)) per
-    user for every-position models (`sequence_batch_data`), else (hist (N, T), cand (N, 1 + K)) per instance."""
+    """One epoch's training rows of a domain, with fresh negatives: (hist (W, T), pos (W, T), neg (W, T, K)) per
+    window for every-position models (`sequence_batch_data`), else (hist (N, T), cand (N, 1 + K)) per instance."""
     if getattr(model, "every_position", False):
-        return sequence_batch_data(dd.train, st, dd.n_items, tcfg.n_neg, rng, tcfg.device)
+        return sequence_batch_data(dd.train, st, dd.n_items, tcfg.n_neg, rng, tcfg.device, tcfg.windows)
     return st.hist, train_candidates(dd.train, dd.n_items, tcfg.n_neg, rng, tcfg.device)
 
 
@@ -254,7 +279,7 @@ def train_epoch(model, optimizer, data, tensors, domains, tcfg: TrainConfig, rng
     The MAN family scores every training instance's 1 + K candidates (`model.objective`). Every-position models
     (`model.every_position`: `sasrec`, the MAN family's `*-ep`) see each user's training sequence once, every
     position predicting the next item against K = `tcfg.n_neg` negatives in one causal pass (`sequence_loss`); a
-    batch row is then a user.
+    batch row is then a window (`tcfg.windows`: with "last", one per user).
     With `ddp` (`model` wrapped by `distributed.wrap`), this process trains on its share of the batches; the
     forward runs through the wrapper (DDP hooks the gradients of that call), the objective on `model` itself.
     `scheduler` (the learning-rate warm-up) steps after every optimizer step.
@@ -311,13 +336,19 @@ def full_ranking_rows(n: int, limit: int | None) -> np.ndarray:
     return np.sort(np.random.default_rng(0).choice(n, size=limit, replace=False))
 
 
+# The sampled metrics score 1 + N candidates per history where the full ranking scores every item of the domain:
+# they take this many times `chunk` histories at once (fewer calls, far fewer pairs than a full-ranking chunk).
+SAMPLED_CHUNKS = 8
+
+
 def evaluate(model, domain: str, split: mdata.Split, st: SplitTensors, chunk: int = 64, full: bool = False,
              full_rows=None) -> dict:
     """Sampled metrics (AUC, GAUC, MRR, NDCG@10) of one split; with `full`, also HR@10/NDCG@10 (full), over the
-    rows `full_rows` of the split (None: all rows; empty: NaN)."""
+    rows `full_rows` of the split (None: all rows; empty: NaN). `chunk`: histories per call of the full ranking;
+    `SAMPLED_CHUNKS` times as many per call of the sampled metrics."""
     if len(split.target) == 0:
         return {m: math.nan for m in (METRICS if full else SAMPLED)}
-    scores = candidate_scores(model, domain, st, chunk)  # (N, C)
+    scores = candidate_scores(model, domain, st, chunk * SAMPLED_CHUNKS)  # (N, C)
     result = metrics.sampled_metrics(scores, split.user)
     if full:  # test: the sampled metrics per bucket of history length too
         result["by_history_length"] = by_history_length(scores, split)

@@ -295,6 +295,14 @@ def test_sasrec_switches_reach_its_config(tiny, tmp_path, capsys):
     assert (config["scale"], config["block"], config["init"]) == (False, "pre-ln", "man")
 
 
+def test_windows_reach_the_every_position_models_training(tiny, tmp_path, capsys):
+    out = tmp_path / "windows.json"
+    code, _, err = run_cli(tiny + ["--models", "sasrec,single", "--windows", "every", "--out", str(out)], capsys)
+    assert code == 0, err
+    config = json.loads(out.read_text())["config"]["train"]
+    assert config["sasrec"]["windows"] == "every" and config["single"]["windows"] == "every"  # single: no effect
+
+
 def test_dropout_reaches_the_man_family_only(tiny, tmp_path, capsys):
     out = tmp_path / "dropout.json"
     code, _, err = run_cli(tiny + ["--models", "single,sasrec", "--dropout", "0.3", "--out", str(out)], capsys)
@@ -325,7 +333,9 @@ BAD = [(["--models", "man", "--sasrec-hidden", "8"], ["--sasrec-hidden", "sasrec
        (["--models", "single", "--sasrec-unscaled"], ["--sasrec-unscaled", "sasrec"]),
        (["--models", "sasrec", "--sasrec-init", "kaiming"], ["--sasrec-init"]),
        (["--models", "sasrec", "--batch-norm"], ["--batch-norm", "MAN family"]),
-       (["--models", "single", "--batch-norm", "--head", "dot"], ["--batch-norm", "--head dot"])]
+       (["--models", "single", "--batch-norm", "--head", "dot"], ["--batch-norm", "--head dot"]),
+       (["--models", "man,single", "--windows", "every"], ["--windows", "every-position", "man,single"]),
+       (["--models", "sasrec", "--windows", "all"], ["--windows"])]
 
 
 @pytest.mark.parametrize("extra, words", BAD)

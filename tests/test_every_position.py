@@ -166,6 +166,36 @@ def test_the_trainer_trains_every_position_with_k_negatives_each(name, tmp_path)
     assert r.fit.history[1]["train_loss"]["A"] < r.fit.history[0]["train_loss"]["A"]
 
 
+@pytest.mark.parametrize("width", [3, 5])
+def test_every_window_trains_each_training_target_once(tmp_path, width):
+    """windows="every": the positions of the windows predict each (user, target) of the split exactly once; "last"
+    (SASRec's): one window per user, ending at the user's last target, so long histories leave targets out."""
+    from collections import Counter
+
+    import numpy as np
+
+    from mini_man import data
+    from mini_man.sample import generate
+
+    paths = generate(users=(40, 40), items=(60, 60), length=(14.0, 14.0), seed=0).write(tmp_path)[:2]
+    d = data.prepare(*paths, kcore=1, split="loo", max_len=width)
+    split = d.domains["A"].train
+    st = train.to_device(d, "cpu")["A"]["train"]
+    rng = np.random.default_rng(0)
+    want = Counter(zip(split.user.tolist(), split.target.tolist()))
+    got = {}
+    for windows in train.WINDOWS:
+        rows = train.window_rows(split, width, windows)
+        hist, pos, neg = train.sequence_batch_data(split, st, d.domains["A"].n_items, 2, rng, "cpu", windows)
+        assert len(hist) == len(rows) and (neg != pos.unsqueeze(-1)).all()
+        users = np.repeat(split.user[rows], width).reshape(len(rows), width)  # (W, T)
+        real = pos.numpy() > 0
+        got[windows] = Counter(zip(users[real].tolist(), pos.numpy()[real].tolist()))
+    assert got["every"] == want
+    assert len(train.window_rows(split, width, "last")) == len(set(split.user.tolist()))
+    assert sum(got["last"].values()) < sum(want.values()) and not got["last"] - want
+
+
 @pytest.mark.parametrize("pool", ["mean", "last"])
 @pytest.mark.parametrize("name", ["man-ep", "man-local-ep"])
 def test_the_prefix_path_on_a_whole_history_is_the_one_target_summary(name, pool):

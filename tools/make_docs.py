@@ -441,6 +441,19 @@ def factorial_sasrec() -> str:
     return table(["model", "what differs from `sasrec`", *VERSUS_SASREC], rows)
 
 
+def sparse_factorial_sasrec() -> str:
+    """The same in the sparse setting: one of sasrec's settings at a time (5 seeds, plain Adam), paired with its
+    plain-Adam runs there; `single` and `man` for scale."""
+    rows = [["`sasrec`", "canonical SASRec (plain Adam)", *(ms("sparse-plain", "sasrec", d) for d in reference.DOMAINS),
+             "-", "-"]]
+    rows += [["`sasrec`", reference.FACTORIAL_SASREC[stem][0],
+              *against_sasrec(f"sparse-factorial-{stem}", "sasrec", "sparse-plain")]
+             for stem in reference.SPARSE_FACTORIAL_SASREC]
+    rows += [[f"`{m}`", "for scale: the same training", *against_sasrec("sparse-plain", m, "sparse-plain")]
+             for m in ("single", "man")]
+    return table(["model", "what differs from `sasrec`", *VERSUS_SASREC], rows)
+
+
 def dropout() -> str:
     """The MAN family with sasrec's dropout (5 seeds, plain Adam): against sasrec and against itself without."""
     settings = {"man": "dropout", "single": "dropout", "single-ep": "dropout-ep-dot-last", "man-ep": "dropout-ep-dot-last",
@@ -552,7 +565,7 @@ def cost() -> str:
 
 
 BLOCKS = {"cost": cost, "factorial": factorial, "scale-sharing": scale_sharing, "scale-new-seeds": scale_new_seeds,
-          "sparse-scale": sparse_scale, "sasrec-training": sasrec_training, "factorial-sasrec": factorial_sasrec, "dropout": dropout, "batch-norm": batch_norm, "scale": scale,
+          "sparse-scale": sparse_scale, "sasrec-training": sasrec_training, "factorial-sasrec": factorial_sasrec, "sparse-factorial-sasrec": sparse_factorial_sasrec, "dropout": dropout, "batch-norm": batch_norm, "scale": scale,
           "sparse-dropout": sparse_dropout, "test-time": test_time, "first-run": first_run, "first-run-seeds": first_run_seeds, "headline": headline, "notebooks": notebooks,
           "recipe": recipe, "recipe-plateau": recipe_plateau, "recipe-paired": recipe_paired, "main-job": main_job,
           "sample-plain": sample_plain, "b-variants": b_variants, "warmup": warmup, "grid-halves": grid_halves,
