@@ -309,8 +309,8 @@ def check_args(p: Parser, args) -> None:
     if args.batch_norm and args.head == "dot":
         p.error("--batch-norm acts in the prediction MLPs; --head dot has none: drop one of them")
     if args.windows is not None and not set(args.models) & set(models.EVERY_POSITION):
-        p.error(f"--windows sets how an every-position model trains ({', '.join(models.EVERY_POSITION)}); none of --models "
-                f"{','.join(args.models)} is one")
+        p.error(f"--windows sets how an every-position model trains ({', '.join(models.EVERY_POSITION)}); none of "
+                f"--models {','.join(args.models)} is one")
     if args.negatives is not None and all(m == "pop" for m in args.models):
         p.error("--negatives sets how a model trains; pop does not train")
     for flag, value in (("--sasrec-hidden", args.sasrec_hidden), ("--sasrec-dropout", args.sasrec_dropout),

@@ -162,8 +162,8 @@ part() {
            --full-ranking 0 --by-history-length --jobs 2 --out "$out/sparse_scale_ep_dot_last.json" \
            > "$out/sparse_scale_ep_dot_last.txt" 2> "$out/sparse_scale_ep_dot_last.log" ;;
     sparse-factorial-sasrec)  # part factorial-sasrec in the sparse setting: from sasrec towards single, one of
-       # sasrec's own settings at a time, then all seven; paired with sasrec's runs of part sparse; the two settings
-       # that count on the sample first
+       # sasrec's own settings at a time, then all seven, then which targets it trains; paired with sasrec's runs of
+       # part sparse; the two settings that count on the sample first
        python -m mini_man.sample --setting sparse
        local f=(--models sasrec --domain-a data/sparse/video_games.csv --domain-b data/sparse/toys.csv --kcore 2
                 --seeds 0,1,2,3,4 --full-ranking 0 --by-history-length --jobs 2)
