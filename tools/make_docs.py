@@ -430,28 +430,21 @@ def against_sasrec(setting: str, model: str, baseline: str = "sample-plain") -> 
 VERSUS_SASREC = ["A test AUC", "B test AUC", "− sasrec, A (95%)", "− sasrec, B (95%)"]
 
 
-def factorial_sasrec() -> str:
-    """From `sasrec` towards `single`: one of sasrec's settings at a time (5 seeds, plain Adam), paired with sasrec's
-    plain-Adam runs; `single` and `man` under the same training for scale."""
-    rows = [["`sasrec`", "canonical SASRec (plain Adam)", *(ms("sample-plain", "sasrec", d) for d in reference.DOMAINS),
+def factorial_sasrec(where: str = "sample", stems=tuple(reference.FACTORIAL_SASREC)) -> str:
+    """From `sasrec` towards `single` in `where` ("sample" or "sparse"): one of sasrec's settings at a time (5 seeds,
+    plain Adam), paired with sasrec's plain-Adam runs there; `single` and `man` under the same training for scale."""
+    plain, prefix = f"{where}-plain", "factorial-" if where == "sample" else f"{where}-factorial-"
+    rows = [["`sasrec`", "canonical SASRec (plain Adam)", *(ms(plain, "sasrec", d) for d in reference.DOMAINS),
              "-", "-"]]
-    rows += [["`sasrec`", what, *against_sasrec(f"factorial-{stem}", "sasrec")]
-             for stem, (what, _) in reference.FACTORIAL_SASREC.items()]
-    rows += [[f"`{m}`", "for scale: the same training", *against_sasrec("sample-plain", m)] for m in ("single", "man")]
+    rows += [["`sasrec`", reference.FACTORIAL_SASREC[stem][0], *against_sasrec(f"{prefix}{stem}", "sasrec", plain)]
+             for stem in stems]
+    rows += [[f"`{m}`", "for scale: the same training", *against_sasrec(plain, m, plain)] for m in ("single", "man")]
     return table(["model", "what differs from `sasrec`", *VERSUS_SASREC], rows)
 
 
 def sparse_factorial_sasrec() -> str:
-    """The same in the sparse setting: one of sasrec's settings at a time (5 seeds, plain Adam), paired with its
-    plain-Adam runs there; `single` and `man` for scale."""
-    rows = [["`sasrec`", "canonical SASRec (plain Adam)", *(ms("sparse-plain", "sasrec", d) for d in reference.DOMAINS),
-             "-", "-"]]
-    rows += [["`sasrec`", reference.FACTORIAL_SASREC[stem][0],
-              *against_sasrec(f"sparse-factorial-{stem}", "sasrec", "sparse-plain")]
-             for stem in reference.SPARSE_FACTORIAL_SASREC]
-    rows += [[f"`{m}`", "for scale: the same training", *against_sasrec("sparse-plain", m, "sparse-plain")]
-             for m in ("single", "man")]
-    return table(["model", "what differs from `sasrec`", *VERSUS_SASREC], rows)
+    """`factorial_sasrec` in the sparse setting, without "the four together"."""
+    return factorial_sasrec("sparse", reference.SPARSE_FACTORIAL_SASREC)
 
 
 def dropout() -> str:
