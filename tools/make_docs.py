@@ -133,7 +133,7 @@ def test_time() -> str:
     bench = bench_json(TESTS, TESTS_COMMAND)
     name, seconds = next(iter(bench["notebooks_s"].items()))
     return (f"The whole `pytest --nbval` took **{bench['wall_s'] / 60:.1f} minutes** on {bench['machine']['cores']} cores "
-            f"({bench['summary']}; the slowest notebook, `{Path(name).name}`, {seconds:.0f} s: "
+            f"({bench['machine']['cpu']}; {bench['summary']}; the slowest notebook, `{Path(name).name}`, {seconds:.0f} s: "
             f"[benchmarks/results/tests.json](benchmarks/results/tests.json)).\n")
 
 
@@ -186,12 +186,20 @@ def header(path: Path) -> tuple[int, str]:
 
 
 def notebooks() -> str:
-    """The notebook map: every notebooks/*.ipynb in reading order, its minutes and its learning outcome."""
+    """The notebook map: every notebooks/*.ipynb in reading order, its reading minutes, the seconds it and its
+    solutions took to execute in the measured suite (`TESTS`), and its learning outcome."""
+    seconds = bench_json(TESTS, TESTS_COMMAND)["notebooks_s"]
+
+    def run(name: str) -> str:
+        return f"{seconds[name]:.0f}" if name in seconds else "-"
+
     rows = []
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         minutes, outcome = header(path)
-        rows.append([f"[`{path.stem}`](notebooks/{path.name})", minutes, outcome])
-    return table(["notebook", "minutes", "after it you can"], rows)
+        solutions = f"notebooks/solutions/{path.stem}_solutions.ipynb"
+        ran = run(f"notebooks/{path.name}") + (f" ({run(solutions)})" if (ROOT / solutions).exists() else "")
+        rows.append([f"[`{path.stem}`](notebooks/{path.name})", minutes, ran, outcome])
+    return table(["notebook", "minutes", "seconds (solutions)", "after it you can"], rows)
 
 
 # --- docs/results.md --------------------------------------------------------------------------------------------
