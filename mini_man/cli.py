@@ -619,8 +619,10 @@ def report(args, tcfgs, cfgs, data, runs, results) -> dict:
                    # `reproducibility.CPU_KERNELS` pins them, at a cost in speed: MKL's COMPATIBLE branch)
                    "cpu_kernels": {"torch": torch.backends.cpu.get_cpu_capability(),
                                    **{k: os.environ.get(k) for k in reproducibility.CPU_KERNELS}},
-                   # without weight_decay: the grid above holds it (each run, what was chosen)
-                   "train": {m: {k: v for k, v in asdict(t).items() if k not in ("seed", "weight_decay")}
+                   # without weight_decay: the grid above holds it (each run, what was chosen); windows only for
+                   # the every-position models, the only ones it changes
+                   "train": {m: {k: v for k, v in asdict(t).items() if k not in ("seed", "weight_decay")
+                                 and (k != "windows" or m in models.EVERY_POSITION)}
                              for m, t in tcfgs.items()},
                    "models_config": {m: None if c is None else asdict(c) for m, c in cfgs.items()}},
         "protocol": protocol(args, train.selection_metric(next(iter(tcfgs.values())), data)),
