@@ -333,6 +333,8 @@ def check_args(p: Parser, args) -> None:
         check_output(p, flag, args)
     for flag in ("domain_a", "domain_b"):
         path = getattr(args, flag)
+        if path.is_dir():
+            p.error(f"--{flag.replace('_', '-')}: {path} is a folder; give one ratings file of the domain")
         if not path.is_file():
             p.error(f"--{flag.replace('_', '-')}: file not found: {path}")
 

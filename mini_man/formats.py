@@ -148,6 +148,8 @@ def resolve(path, format: str = "auto") -> Format:
     path = Path(path)
     if format not in NAMES:
         raise DataError(f"unknown format {format!r}; choose from {', '.join(NAMES)}")
+    if path.is_dir():
+        raise DataError(f"{path} is a folder; give one ratings file")
     if not path.is_file():
         raise DataError(f"{path}: file not found")
     if format != "auto":

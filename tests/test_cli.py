@@ -67,6 +67,11 @@ def test_a_missing_file_exits_2_with_one_line_naming_it(capsys):
     assert_one_line_error(code, err, "no/such/file.csv", "not found")
 
 
+def test_a_folder_instead_of_a_file_exits_2_with_one_line_saying_so(tmp_path, capsys):
+    code, _, err = run_cli(["--domain-b", str(tmp_path)], capsys)
+    assert_one_line_error(code, err, "--domain-b", str(tmp_path), "is a folder")
+
+
 def test_a_malformed_file_exits_2_with_one_line_naming_it(tmp_path, capsys):
     bad = tmp_path / "bad.csv"
     bad.write_text("user,item,rating,timestamp\nu1,i1,5.0,1400000000\n")

@@ -143,6 +143,8 @@ def test_unknown_format_name_and_missing_file(tmp_path):
         formats.resolve(tmp_path, "amazon2020")
     with pytest.raises(DataError, match="file not found"):
         formats.resolve(tmp_path / "none.csv", "recbole")
+    with pytest.raises(DataError, match="is a folder"):
+        formats.resolve(tmp_path)
 
 
 # --------------------------------------------------------------------------------------- swapped columns
