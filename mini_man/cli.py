@@ -663,6 +663,9 @@ def main(argv=None) -> int:
 def run_job(p: Parser, args) -> int:
     """Prepare the data once, train and test every model and seed, report (with --ddp: rank 0 reports)."""
     tcfgs, cfgs, data, ckpt = setup(p, args)
+    if args.domain_a.resolve() == args.domain_b.resolve():
+        log(f"warning: --domain-a and --domain-b are the same file ({args.domain_a}): both domains hold the same "
+            "interactions, so nothing here is cross-domain")
     for d, dd in data.domains.items():
         log(f"data {d}: format {dd.format}, " + ", ".join(f"{k} {v}" for k, v in dd.stats().items()))
         if mdata.cold_warning(dd):

@@ -72,6 +72,15 @@ def test_a_folder_instead_of_a_file_exits_2_with_one_line_saying_so(tmp_path, ca
     assert_one_line_error(code, err, "--domain-b", str(tmp_path), "is a folder")
 
 
+def test_the_same_file_for_both_domains_is_warned_about(tiny, capsys):
+    same = tiny[:3] + [tiny[1]] + tiny[4:]  # --domain-b given --domain-a's file
+    code, _, err = run_cli(same + ["--models", "pop"], capsys)
+    assert code == 0, err
+    assert "warning: --domain-a and --domain-b are the same file" in err
+    code, _, err = run_cli(tiny + ["--models", "pop"], capsys)
+    assert code == 0 and "same file" not in err
+
+
 def test_a_malformed_file_exits_2_with_one_line_naming_it(tmp_path, capsys):
     bad = tmp_path / "bad.csv"
     bad.write_text("user,item,rating,timestamp\nu1,i1,5.0,1400000000\n")
