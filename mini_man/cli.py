@@ -329,6 +329,8 @@ def check_args(p: Parser, args) -> None:
                                          ("--weight-decay-grid", args.weight_decay_grid)) if value is not None]
     if args.load and training:
         p.error(f"--load only tests a checkpoint: drop {', '.join(training)} (they choose how to train)")
+    if args.models == ["pop"] and training:
+        p.error(f"pop has nothing to train (it scores by popularity): drop {', '.join(training)}")
     for flag in ("out", "save"):
         check_output(p, flag, args)
     for flag in ("domain_a", "domain_b"):

@@ -72,6 +72,11 @@ def test_a_folder_instead_of_a_file_exits_2_with_one_line_saying_so(tmp_path, ca
     assert_one_line_error(code, err, "--domain-b", str(tmp_path), "is a folder")
 
 
+def test_training_options_for_pop_alone_are_refused_in_one_line(capsys):
+    code, _, err = run_cli(["--models", "pop", "--lr", "0.1", "--warmup", "5"], capsys)
+    assert_one_line_error(code, err, "pop has nothing to train", "--lr", "--warmup")
+
+
 def test_the_same_file_for_both_domains_is_warned_about(tiny, capsys):
     same = tiny[:3] + [tiny[1]] + tiny[4:]  # --domain-b given --domain-a's file
     code, _, err = run_cli(same + ["--models", "pop"], capsys)
