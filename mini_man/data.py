@@ -225,6 +225,10 @@ def _prepare_frames(frames, paths, fmts, *, max_len, split, valid_days, test_day
         part = _split_labels(ts, pos, counts[user], split, valid_days, test_days)
         seen = np.sort(user.astype(np.int64) * n_items + local)  # every (user, item) pair of the domain
         label = f"domain {d} ({paths[d]})"
+        if n_eval_neg > n_items - 3:  # n_items counts the padding id; a target's user has >= 2 of the items
+            raise DataError(f"{label}: {n_eval_neg:,} evaluation negatives per target, but the domain has only "
+                            f"{n_items - 1:,} items after the k-core and a target's user has at least two of them "
+                            f"(at most {n_items - 3:,}; the paper: 9)")
         splits = {}
         for s_index, name in enumerate(SPLITS):
             # Paper: every interaction after the first. Official: a ~5% random sample (notes §8.6). Here: all.

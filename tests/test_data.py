@@ -313,3 +313,10 @@ def test_data_cli_bad_input_is_one_line_and_exit_2(hand, capsys, argv, words):
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and len(err.strip().splitlines()) == 1 and "usage" not in err
     assert all(w in err for w in words), err
+
+
+def test_more_evaluation_negatives_than_items_is_one_clear_error(tiny):
+    paths, prepared = tiny
+    n_items = prepared.domains["A"].n_items  # the padding id included
+    with pytest.raises(DataError, match=f"at most {n_items - 3}; the paper: 9"):
+        data.prepare(*paths, kcore=3, n_eval_neg=n_items - 2)
