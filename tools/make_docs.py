@@ -132,8 +132,9 @@ def test_time() -> str:
     """The whole `pytest --nbval` as measured by benchmarks/bench_tests.py: its wall time, counts and slowest notebook."""
     bench = bench_json(TESTS, TESTS_COMMAND)
     name, seconds = next(iter(bench["notebooks_s"].items()))
-    return (f"The whole `pytest --nbval` took **{bench['wall_s'] / 60:.1f} minutes** on {bench['machine']['cores']} cores "
-            f"({bench['machine']['cpu']}; {bench['summary']}; the slowest notebook, `{Path(name).name}`, {seconds:.0f} s: "
+    machine = bench["machine"]
+    return (f"The whole `pytest --nbval` took **{bench['wall_s'] / 60:.1f} minutes** on {machine['cores']} cores "
+            f"({machine['cpu']}; {bench['summary']}; the slowest notebook, `{Path(name).name}`, {seconds:.0f} s: "
             f"[benchmarks/results/tests.json](benchmarks/results/tests.json)).\n")
 
 
