@@ -171,6 +171,15 @@ SETTINGS = {
         "made_by": "bash tools/results.sh",
         "models": {"man": "sample_man", "single": "sample_baselines", "sasrec": "sample_baselines",
                    "pop": "sample_baselines"}},
+    # The every-position MAN trained as the first run trains (plain Adam, both cores), in place of `man`.
+    "first-run-ep": {
+        "what": "`man-ep` as the first run trains it (its recipe, plain Adam, the newest training window), seeds 0-4",
+        "command": "python -m mini_man.train --models man-ep --seeds 0,1,2,3,4",
+        "made_by": "bash tools/results.sh first-run-ep", "models": {"man-ep": "first_run_man_ep"}},
+    "first-run-ep-every": {
+        "what": "`man-ep` as the first run trains it, every training window (`--windows every`), seeds 0-4",
+        "command": "python -m mini_man.train --models man-ep --windows every --seeds 0,1,2,3,4",
+        "made_by": "bash tools/results.sh first-run-ep", "models": {"man-ep": "first_run_man_ep_every"}},
 }
 
 # The factorial from `single` (the paper's SASRec) towards `sasrec` and MAN with what closes the gap: one setting per

@@ -155,6 +155,21 @@ def first_run_seeds() -> str:
     return table(["model", f"A test AUC, {n} seeds (range)", f"B test AUC, {n} seeds (range)"], rows)
 
 
+def first_run_ep() -> str:
+    """`man-ep` trained as the first run trains (5 seeds, newest window and every window): test AUC, paired with the
+    first run's `man` and `single`, and the epochs it trained."""
+    rows = []
+    for setting, what in (("first-run-ep", "newest training window (its default)"),
+                          ("first-run-ep-every", "every training window (`--windows every`)")):
+        runs = reference.report(setting, "man-ep")["runs"]["man-ep"]
+        epochs = ", ".join(f"{np.mean([r['last_epoch'][d] for r in runs]):.0f}" for d in reference.DOMAINS)
+        rows.append([f"`man-ep`, {what}", *(ms(setting, "man-ep", d) for d in reference.DOMAINS),
+                     *(interval(reference.paired(setting, "man-ep", other, d, against="first-run"))
+                       for other in ("man", "single") for d in reference.DOMAINS), epochs])
+    return table(["model", "A test AUC", "B test AUC", "− man, A (95%)", "− man, B (95%)", "− single, A (95%)",
+                  "− single, B (95%)", "epochs trained (A, B; mean)"], rows)
+
+
 HEADLINE = {"man": "MAN (the paper's model)", "man-local": "MAN with nothing shared across domains",
             "single": "a SASRec per domain with the paper's MLP head (the paper's \"SASRec\")",
             "sasrec": "the canonical SASRec: dot-product head, every position trained",
@@ -572,7 +587,7 @@ def cost() -> str:
 
 BLOCKS = {"cost": cost, "factorial": factorial, "scale-sharing": scale_sharing, "scale-new-seeds": scale_new_seeds,
           "sparse-scale": sparse_scale, "sasrec-training": sasrec_training, "factorial-sasrec": factorial_sasrec, "sparse-factorial-sasrec": sparse_factorial_sasrec, "dropout": dropout, "batch-norm": batch_norm, "scale": scale,
-          "sparse-dropout": sparse_dropout, "test-time": test_time, "first-run": first_run, "first-run-seeds": first_run_seeds, "headline": headline, "notebooks": notebooks,
+          "sparse-dropout": sparse_dropout, "test-time": test_time, "first-run": first_run, "first-run-seeds": first_run_seeds, "first-run-ep": first_run_ep, "headline": headline, "notebooks": notebooks,
           "recipe": recipe, "recipe-plateau": recipe_plateau, "recipe-paired": recipe_paired, "main-job": main_job,
           "sample-plain": sample_plain, "b-variants": b_variants, "warmup": warmup, "grid-halves": grid_halves,
           "grid-gain": grid_gain, "new-seeds": new_seeds, "gru4rec-lr": gru4rec_lr, "gru4rec-mean": gru4rec_mean,
