@@ -537,7 +537,8 @@ def _per_seed_cell(values) -> str:
 def table(runs: dict[str, list[train.RunResult]], results: dict, labels: dict[str, str], budget: int,
           candidates: int = 10) -> str:
     """The paper's Table 2 layout: rows domain x metric, one column per model. HR@10 over `candidates` <= 10
-    fixed candidates is always 1 and is left out."""
+    fixed candidates is always 1 and is left out. A "+" after a best epoch (a domain still improving when the
+    `budget` of epochs ran out) is explained in a line under the table."""
     names = list(runs)
     decay = any(wd for rs in runs.values() for r in rs for _, wd in r.curves)  # a run tried weight decay: a row
     rows = [["Domain", "Metric", *names]]
@@ -555,7 +556,11 @@ def table(runs: dict[str, list[train.RunResult]], results: dict, labels: dict[st
             rows.append([label, "weight decay", *[_per_seed_cell([r.weight_decay.get(d) for r in runs[n]])
                                                   for n in names]])
     rows.append(["", "seconds", *[f"{np.mean([r.seconds for r in runs[n]]):.1f}" for n in names]])
-    return _aligned(rows)
+    text = _aligned(rows)
+    if any(r.fit.best_epoch.get(d) == budget for rs in runs.values() for r in rs for d in train.DOMAINS):
+        text += (f"\n+: the best epoch is the budget's last ({budget}): that domain was still improving when --epochs "
+                 "ran out")
+    return text
 
 
 def _aligned(rows: list[list[str]]) -> str:

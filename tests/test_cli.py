@@ -137,6 +137,8 @@ def test_table_and_json_with_two_models_and_two_seeds(tiny, tmp_path, capsys):
     assert code == 0
     assert stdout.splitlines()[0].split() == ["Domain", "Metric", "single", "shared"]
     assert "±" in stdout and "NDCG@10 (full)" in stdout and "best epoch" in stdout
+    assert "1+ 1+" in stdout  # one epoch of budget, and it was the best: the "+" is explained under the table
+    assert "+: the best epoch is the budget's last (1): that domain was still improving when --epochs ran out" in stdout
     assert "epoch   1/1" in stderr  # progress goes to stderr
     r = json.loads(out.read_text())
     assert {"config", "data", "results", "seconds"} <= set(r)
