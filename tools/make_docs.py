@@ -124,6 +124,22 @@ def first_run() -> str:
             f"processes together ({where}). It prints:\n\n```\n{bench['stdout'].rstrip()}\n```\n")
 
 
+INSTALL = ROOT / "benchmarks" / "results" / "install.json"
+INSTALL_COMMAND = "python benchmarks/bench_install.py --out benchmarks/results/install.json"
+
+
+def install_time() -> str:
+    """The README's install as measured by benchmarks/bench_install.py: a new environment, no download cache."""
+    bench = bench_json(INSTALL, INSTALL_COMMAND)
+    wall, machine = bench["wall_s"], bench["machine"]
+    runs = len(bench["runs"])
+    spread = f"median of {runs} runs, {wall['min']:.0f}-{wall['max']:.0f} s; " if runs > 1 else ""
+    return (f"The install took **{wall['median']:.0f} s** in a new virtual environment with pip's download cache off "
+            f"({spread}{machine['cores']} cores, {machine['cpu']}, python {machine['python']}: "
+            f"[benchmarks/results/install.json](benchmarks/results/install.json)); the package index's speed counts "
+            f"as much as the CPU.\n")
+
+
 TESTS = ROOT / "benchmarks" / "results" / "tests.json"
 TESTS_COMMAND = "python benchmarks/bench_tests.py --out benchmarks/results/tests.json"
 
@@ -587,7 +603,7 @@ def cost() -> str:
 
 BLOCKS = {"cost": cost, "factorial": factorial, "scale-sharing": scale_sharing, "scale-new-seeds": scale_new_seeds,
           "sparse-scale": sparse_scale, "sasrec-training": sasrec_training, "factorial-sasrec": factorial_sasrec, "sparse-factorial-sasrec": sparse_factorial_sasrec, "dropout": dropout, "batch-norm": batch_norm, "scale": scale,
-          "sparse-dropout": sparse_dropout, "test-time": test_time, "first-run": first_run, "first-run-seeds": first_run_seeds, "first-run-ep": first_run_ep, "headline": headline, "notebooks": notebooks,
+          "sparse-dropout": sparse_dropout, "install-time": install_time, "test-time": test_time, "first-run": first_run, "first-run-seeds": first_run_seeds, "first-run-ep": first_run_ep, "headline": headline, "notebooks": notebooks,
           "recipe": recipe, "recipe-plateau": recipe_plateau, "recipe-paired": recipe_paired, "main-job": main_job,
           "sample-plain": sample_plain, "b-variants": b_variants, "warmup": warmup, "grid-halves": grid_halves,
           "grid-gain": grid_gain, "new-seeds": new_seeds, "gru4rec-lr": gru4rec_lr, "gru4rec-mean": gru4rec_mean,
