@@ -180,6 +180,12 @@ SETTINGS = {
         "what": "`man-ep` as the first run trains it, every training window (`--windows every`), seeds 0-4",
         "command": "python -m mini_man.train --models man-ep --windows every --seeds 0,1,2,3,4",
         "made_by": "bash tools/results.sh first-run-ep", "models": {"man-ep": "first_run_man_ep_every"}},
+    # The first run with histories of 10 items instead of the paper's 20 (`--max-len 10`).
+    "first-run-t10": {
+        "what": "the first run with histories of 10 items (`--max-len 10`), seeds 0-4",
+        "command": "python -m mini_man.train --max-len 10 --seeds 0,1,2,3,4",
+        "made_by": "bash tools/results.sh first-run-t10",
+        "models": {m: "first_run_t10" for m in ("man", "single", "sasrec", "pop")}},
 }
 
 # The factorial from `single` (the paper's SASRec) towards `sasrec` and MAN with what closes the gap: one setting per

@@ -186,6 +186,17 @@ def first_run_ep() -> str:
                   "− single, B (95%)", "epochs trained (A, B; mean)"], rows)
 
 
+def first_run_t10() -> str:
+    """The first run with histories of 10 items (5 seeds): test AUC per model, `sasrec` − each model paired over
+    the seeds, and how many seeds the epoch budget stopped."""
+    rows = [[f"`{m}`", *(ms("first-run-t10", m, d) for d in reference.DOMAINS),
+             *(interval(reference.paired("first-run-t10", "sasrec", m, d)) if m != "sasrec" else "-"
+               for d in reference.DOMAINS), budget_stops("first-run-t10", m) if m != "pop" else "-"]
+            for m in ("man", "single", "sasrec", "pop")]
+    return table(["model (`--max-len 10`)", "A test AUC", "B test AUC", "sasrec − model, A (95%)",
+                  "sasrec − model, B (95%)", "stopped by the epoch budget (A, B)"], rows)
+
+
 HEADLINE = {"man": "MAN (the paper's model)", "man-local": "MAN with nothing shared across domains",
             "single": "a SASRec per domain with the paper's MLP head (the paper's \"SASRec\")",
             "sasrec": "the canonical SASRec: dot-product head, every position trained",
@@ -603,7 +614,7 @@ def cost() -> str:
 
 BLOCKS = {"cost": cost, "factorial": factorial, "scale-sharing": scale_sharing, "scale-new-seeds": scale_new_seeds,
           "sparse-scale": sparse_scale, "sasrec-training": sasrec_training, "factorial-sasrec": factorial_sasrec, "sparse-factorial-sasrec": sparse_factorial_sasrec, "dropout": dropout, "batch-norm": batch_norm, "scale": scale,
-          "sparse-dropout": sparse_dropout, "install-time": install_time, "test-time": test_time, "first-run": first_run, "first-run-seeds": first_run_seeds, "first-run-ep": first_run_ep, "headline": headline, "notebooks": notebooks,
+          "sparse-dropout": sparse_dropout, "install-time": install_time, "test-time": test_time, "first-run": first_run, "first-run-seeds": first_run_seeds, "first-run-ep": first_run_ep, "first-run-t10": first_run_t10, "headline": headline, "notebooks": notebooks,
           "recipe": recipe, "recipe-plateau": recipe_plateau, "recipe-paired": recipe_paired, "main-job": main_job,
           "sample-plain": sample_plain, "b-variants": b_variants, "warmup": warmup, "grid-halves": grid_halves,
           "grid-gain": grid_gain, "new-seeds": new_seeds, "gru4rec-lr": gru4rec_lr, "gru4rec-mean": gru4rec_mean,
