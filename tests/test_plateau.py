@@ -1,4 +1,7 @@
 """mini_man.plateau: the interaction share of a ranking and the regimes of a prediction MLP's ReLU units."""
+import copy
+
+import numpy as np
 import pytest
 import torch
 
@@ -73,19 +76,41 @@ def test_plateau_exit_by_hand():
         plateau.plateau_exit(c, "A", left=0.55)
 
 
+def toy_probe(data) -> plateau.Probe:
+    """A probe of the toy's domain B: 20 validation rows, 10 items, 64 training histories with 5 random items."""
+    B, st = data.domains["B"], train.to_device(data, "cpu")["B"]
+    gen = torch.Generator().manual_seed(0)
+    return plateau.Probe(hist=st["valid"].hist[:20], cand=st["valid"].cand[:20],
+                         items=torch.arange(1, min(B.n_items, 11)), g_hist=st["train"].hist[:64],
+                         g_cand=torch.randint(1, B.n_items, (64, 5), generator=gen))
+
+
 def test_train_with_diagnostics_gives_one_row_per_epoch_with_each_measurement_in_its_range():
     """`train_with_diagnostics` on the toy's domain B: epoch 0 (initialisation) and every epoch. (That a worker of
     `parallel.call_all` gives the numbers of this process, as notebook 08a relies on, nbval checks there.)"""
     data, _ = toy(premise=True)
-    B, st = data.domains["B"], train.to_device(data, "cpu")["B"]
-    gen = torch.Generator().manual_seed(0)
-    probe = plateau.Probe(hist=st["valid"].hist[:20], cand=st["valid"].cand[:20],
-                          items=torch.arange(1, min(B.n_items, 11)), g_hist=st["train"].hist[:64],
-                          g_cand=torch.randint(1, B.n_items, (64, 5), generator=gen))
-    here = plateau.train_with_diagnostics("single", data, train.TrainConfig(n_neg=4), "B", 2, probe)
+    here = plateau.train_with_diagnostics("single", data, train.TrainConfig(n_neg=4), "B", 2, toy_probe(data))
     assert [row["epoch"] for row in here] == [0, 1, 2]
     for row in here:
         assert row["dead"] + row["always on"] + row["switching"] == pytest.approx(1.0)
         assert 0 <= row["interaction share"] <= 1 and row["spread of s"] >= 0 and row["encoder gradient"] > 0
         assert 0 <= row["valid GAUC"] <= 1
     assert here[0]["valid GAUC"] != here[2]["valid GAUC"]  # it trained
+
+
+def test_the_diagnostics_leave_the_training_as_it_is_without_them():
+    """The curve notebook 08a reads is plain training's: the same loop without `diagnose` in it (which runs a
+    backward pass of its own, then clears it), each epoch's model diagnosed on a copy, gives every measurement of
+    every epoch to the last bit."""
+    data, _ = toy(premise=True)
+    tcfg, probe = train.TrainConfig(n_neg=4), toy_probe(data)
+    rows = plateau.train_with_diagnostics("single", data, tcfg, "B", 2, probe)
+    tensors = train.to_device(data, "cpu")
+    torch.manual_seed(tcfg.seed)
+    model = train.build_model("single", data, "cpu")
+    optimizer = train.make_optimizer(model.parameters(), tcfg)
+    scheduler, rng = train.warmup(optimizer, tcfg.warmup_steps), np.random.default_rng(tcfg.seed)
+    for epoch in (1, 2):
+        train.train_epoch(model, optimizer, data, tensors, ["B"], tcfg, rng, scheduler=scheduler)
+        plain = plateau.diagnose(copy.deepcopy(model), data, tensors, "B", probe)
+        assert {"epoch": epoch, **plain} == rows[epoch]
