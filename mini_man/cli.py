@@ -341,9 +341,21 @@ def check_args(p: Parser, args) -> None:
             p.error(f"--{flag.replace('_', '-')}: file not found: {path}")
 
 
+def _cannot_create(path: Path) -> str | None:
+    """None when a new file can be made at `path` (tried, then removed), else why not. Catches what the permission
+    bits do not show, such as a virtual or read-only file system (/proc, where even root cannot create files)."""
+    try:
+        path.touch(exist_ok=False)
+    except OSError as e:
+        return e.strerror or type(e).__name__
+    path.unlink()
+    return None
+
+
 def check_output(p: Parser, flag: str, args) -> None:
     """Refuse an output path (--out, --save) that cannot be written, before anything trains: a folder, a missing
-    or unwritable folder, an unwritable file, an input file, or the other output's path."""
+    or unwritable folder, an unwritable file, a new file that cannot be created, an input file, or the other
+    output's path."""
     path = getattr(args, flag)
     if path is None:
         return
@@ -361,6 +373,8 @@ def check_output(p: Parser, flag: str, args) -> None:
         problem = f"directory not writable: {path.parent}"
     elif path.exists() and not os.access(path, os.W_OK):
         problem = f"file not writable: {path}"
+    elif not path.exists() and (reason := _cannot_create(path)):
+        problem = f"cannot create {path}: {reason}"
     elif clash:
         problem = f"{path} is also {clash[0]}: give another path"
     else:

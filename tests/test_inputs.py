@@ -486,6 +486,8 @@ def test_an_output_path_that_is_a_folder_is_refused_before_training(pop_checkpoi
 @pytest.mark.parametrize("target, words", [
     (lambda base, tmp: base[1], "is also --domain-a: give another path"),
     (lambda base, tmp: tmp / "file.txt" / "r.json", "directory not found"),
+    pytest.param(lambda base, tmp: Path("/proc/mini_man_r.json"), "cannot create /proc/mini_man_r.json",
+                 marks=pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="no /proc here")),
 ])
 def test_an_output_path_that_cannot_be_written_is_refused_before_training(pop_checkpoint, tmp_path, capsys,
                                                                            target, words):
