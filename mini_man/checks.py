@@ -9,7 +9,7 @@ either refused (`DataError`) or handled in the documented way below, with a `Dat
 | user, item | - | stripped of spaces around them (`A1, B2` is `A1`, `B2`); kept as strings |
 | user, item (Amazon formats) | user ids that look like Amazon item ids (ASIN/ISBN-10) while item ids do not, with an ASIN among the users or Amazon user ids among the items: swapped columns | - |
 | rating | not a number; Amazon formats: outside 1-5 stars (`csv`: any number) | every rating is an implicit positive (paper A.4) |
-| timestamp | not a number, negative, not whole, >= 1e14 (microseconds?), a mix of seconds and milliseconds | milliseconds (all >= 1e11) -> seconds (floored) |
+| timestamp | not a number (a date written as text: said so, with its conversion), negative, not whole, >= 1e14 (microseconds?), a mix of seconds and milliseconds | milliseconds (all >= 1e11) -> seconds (floored) |
 The unit rule: Amazon's reviews start in 1996 (~8.3e8 s, ~8.3e11 ms); 1e11 s is the year 5138, 1e11 ms is 1973.
 """
 import warnings
@@ -19,6 +19,9 @@ import pandas as pd
 
 from mini_man.formats import AMAZON_ITEM, AMAZON_USER, ASIN, HEADERLESS, DataError, DataWarning, Format
 
+TO_SECONDS = "(pd.to_datetime(column) - pd.Timestamp('1970-01-01')) // pd.Timedelta('1s')"  # any datetime resolution
+DATES_HINT = ("; it is a date: timestamps are Unix time (seconds or milliseconds): convert the column first, e.g. "
+              f"with pandas, {TO_SECONDS} gives seconds")
 SECONDS_BELOW = 1e11  # a timestamp >= this is milliseconds
 MILLISECONDS_BELOW = 1e14  # a timestamp >= this is neither seconds nor milliseconds
 ID_SAMPLE = 10_000  # rows whose ids are matched against the Amazon item pattern
@@ -58,7 +61,7 @@ def check(raw: pd.DataFrame, path, fmt: Format) -> pd.DataFrame:
             stars = (rating < 1) | (rating > 5)
             refuse(stars, "a rating outside Amazon's 1-5 stars", STARS_HINT.format(name=fmt.name))
     if fmt.time_unit is not None:
-        ts = _seconds(ts, fmt, path, refuse)
+        ts = _seconds(ts, raw["timestamp"], fmt, path, refuse)
     return pd.DataFrame({"user": user, "item": item, "rating": rating, "timestamp": ts.astype(np.int64)})
 
 
@@ -90,9 +93,13 @@ def _check_not_swapped(user, item, path, fmt, refuse) -> None:
                f"{len(u):,} rows): user and item columns are swapped for format {fmt.name}", hint)
 
 
-def _seconds(ts: np.ndarray, fmt: Format, path, refuse) -> np.ndarray:
-    """Timestamps as whole seconds: checked, and converted from milliseconds when every value is in ms."""
-    checks = [(~np.isfinite(ts), "a timestamp that is not a number"),
+def _seconds(ts: np.ndarray, texts: pd.Series, fmt: Format, path, refuse) -> np.ndarray:
+    """Timestamps as whole seconds: checked, and converted from milliseconds when every value is in ms. `texts`:
+    the column as read, to name a date written as text (read as not a number) in the error."""
+    bad = ~np.isfinite(ts)
+    if bad.any() and not pd.isna(pd.to_datetime(texts[bad].iloc[0], errors="coerce", format="ISO8601")):
+        refuse(bad, "a timestamp that is not a number", DATES_HINT)
+    checks = [(bad, "a timestamp that is not a number"),
               (ts < 0, "a negative timestamp"),
               (ts != np.floor(ts), "a timestamp that is not a whole number of seconds or milliseconds"),
               (ts >= MILLISECONDS_BELOW, f"a timestamp >= {MILLISECONDS_BELOW:.0e}, neither seconds nor "

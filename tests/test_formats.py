@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mini_man import data, formats, metrics
+from mini_man import checks, data, formats, metrics
 from mini_man.data import DataError, DataWarning
 from mini_man.sample import generate
 
@@ -173,15 +173,27 @@ def test_seconds_in_a_milliseconds_format_are_read_as_seconds_with_a_warning(tmp
         assert data.load_ratings(path)["timestamp"].tolist() == [1400000000]
 
 
-@pytest.mark.parametrize("stamps, message", [
+BAD_STAMPS = [
     ([1400000000, 1400000000000, 1400000000], r"1 row\(s\) with a timestamp in milliseconds .*line 2"),
     ([1400000000000, 1400000000, 1400000000000], r"1 row\(s\) with a timestamp in seconds .*line 2"),
     ([1400000000, -86400, -1], r"2 row\(s\) with a negative timestamp, e\.g\. line 2"),
     ([1400000000, 1400000000.5, 1400000000], r"1 row\(s\) with a timestamp that is not a whole number.*line 2"),
     ([1400000000, 1400000000000000, 1400000000], r"1 row\(s\) with a timestamp >= 1e\+14.*microseconds"),
     ([1400000000, "2014-07-22", ""], r"1 row\(s\) with an empty field.*line 3"),  # the empty field first
-    ([1400000000, "2014-07-22", 1400000000], r"1 row\(s\) with a timestamp that is not a number.*line 2"),
-])
+    ([1400000000, "2014-07-22", 1400000000], r"1 row\(s\) with a timestamp that is not a number.*line 2.*it is a "
+                                             r"date: timestamps are Unix time .*pd\.to_datetime"),
+    ([1400000000, "soon", 1400000000], r"1 row\(s\) with a timestamp that is not a number, e\.g\. line 2: user "
+                                       r"'AX1', item 'B000000001', rating '5\.0', timestamp 'soon'$"),  # no date hint
+]
+
+
+def test_the_conversion_the_date_hint_shows_gives_unix_seconds():
+    for column, seconds in ((pd.Series(["2014-07-22", "2014-07-23"]), [1405987200, 1406073600]),
+                            (pd.Series(["2014-07-22 00:00:01"]), [1405987201])):
+        assert eval(checks.TO_SECONDS, {"pd": pd, "column": column}).tolist() == seconds
+
+
+@pytest.mark.parametrize("stamps, message", BAD_STAMPS)
 def test_bad_timestamps_are_refused_with_count_and_line(tmp_path, stamps, message):
     path = tmp_path / "a.csv"
     path.write_text("".join(f"AX{k},B00000000{k},5.0,{t}\n" for k, t in enumerate(stamps)))
