@@ -2,7 +2,7 @@
 `pip install -r requirements.txt -e .` from the repository, with pip's download cache off (`--no-cache-dir`), so
 every wheel, torch's CPU build included, is downloaded and unpacked as on a fresh machine.
 
-    python benchmarks/bench_install.py --out benchmarks/results/install.json     # 1 run, 1-3 minutes
+    python benchmarks/bench_install.py --out benchmarks/results/install.json     # 1 run, about a minute
 
 Written as JSON: the command, the machine (CPU, cores, python), the load average before and after, each run's wall
 time (creating the environment included) and their min / median / max. The time depends on the package index's
@@ -41,6 +41,8 @@ def main() -> None:
     p.add_argument("--runs", type=int, default=1, help="installs to time (default: 1)")
     p.add_argument("--out", type=Path, help="write the figures as JSON to PATH")
     args = p.parse_args()
+    if args.runs < 1:
+        p.error(f"--runs must be at least 1, got {args.runs}")
     load_before = os.getloadavg()
     walls = [one_install() for _ in range(args.runs)]
     result = {"command": COMMAND, "cache": "off (--no-cache-dir), a new virtual environment per run",
