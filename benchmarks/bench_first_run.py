@@ -5,9 +5,10 @@ most 1.5 GB peak RSS.
 Each run starts the command in a child process and samples, every 0.2 s, the memory of the child and all its
 descendants (the worker processes of `--jobs`) from /proc: their proportional set size (PSS: resident memory, each
 page shared by n processes, such as torch's libraries, counted 1/n in each) summed, so that the sum is the memory the
-run holds; its peak is the run's peak RSS (Linux only). Printed and written as JSON: the command, the machine (CPU, cores, torch, load average before and after),
-each run's wall time and peak RSS, their min / median / max, and the stdout of the last run (the table the README
-shows as the expected output: `python tools/make_docs.py` copies it from this file).
+run holds; its peak is the run's peak RSS (Linux only). Printed and written as JSON: the command, the machine (CPU,
+cores, torch and the CPU kernel set it computes with, which decides the printed digits), the load average before and
+after, each run's wall time and peak RSS, their min / median / max, and the stdout of the last run (the table the
+README shows as the expected output: `python tools/make_docs.py` copies it from this file).
 
     python benchmarks/bench_first_run.py --out benchmarks/results/first_run.json     # 3 runs, ~5 minutes
 
@@ -90,8 +91,10 @@ def main() -> None:
     walls, peaks = [r["wall_s"] for r in runs], [r["peak_rss_mb"] for r in runs]
     result = {
         "command": "python -m mini_man.train",
+        # "torch kernels": the CPU's own set, which the command line computes with (it pins none), and which decides
+        # the printed digits
         "machine": {"cpu": cpu_name() or platform.machine(), "cores": len(os.sched_getaffinity(0)), "torch": torch.__version__,
-                    "python": platform.python_version()},
+                    "torch kernels": torch.backends.cpu.get_cpu_capability(), "python": platform.python_version()},
         "load_average": {"before": load_before, "after": os.getloadavg()},
         "runs": [{"wall_s": r["wall_s"], "peak_rss_mb": r["peak_rss_mb"]} for r in runs],
         "wall_s": {"min": min(walls), "median": statistics.median(walls), "max": max(walls)},

@@ -1,4 +1,5 @@
-"""Notebook hygiene without a kernel: stored outputs exist, ran top to bottom, nothing volatile is stored."""
+"""Notebook hygiene: stored outputs exist, ran top to bottom, nothing volatile is stored; the kernels `pytest --nbval`
+starts get the pinned CPU kernels, and those the root conftest starts ahead bind no name."""
 import importlib.util
 import json
 import os
@@ -7,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from mini_man.reproducibility import CPU_KERNELS
@@ -91,3 +93,26 @@ def test_notebook_kernels_get_the_pinned_openblas():
     assert openblas_in_a_child() == f"{pinned} ['{pinned}']"
     other = "Sandybridge" if pinned != "Sandybridge" else "Nehalem"
     assert openblas_in_a_child({**os.environ, "OPENBLAS_CORETYPE": other}) == f"{other} ['{other}']"
+
+
+def notebook(path: Path, *cells: tuple) -> None:
+    """A notebook of code cells given as (source, what it stored on stdout)."""
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}})
+    nb.cells = [nbformat.v4.new_code_cell(source, execution_count=n, outputs=[
+        nbformat.v4.new_output("stream", name="stdout", text=output)]) for n, (source, output) in enumerate(cells, 1)]
+    nbformat.write(nb, path)
+
+
+def test_kernels_started_ahead_have_the_imports_loaded_but_no_name_bound(tmp_path):
+    """The root conftest's `KernelsAhead` under `pytest --nbval`: the 2nd notebook's kernel was started while the
+    1st ran and holds torch, but binds none of the names a notebook imports: a cell that uses `torch` without
+    importing it fails as it would in a fresh kernel."""
+    notebook(tmp_path / "a.ipynb", ("print(1)", "1\n"))
+    notebook(tmp_path / "b.ipynb", ("import sys\nprint('torch' in sys.modules, [k for k in globals() if k in "
+                                    "('torch', 'pandas', 'matplotlib', 'mini_man', 'm')])", "True []\n"),
+             ("print(torch.ones(1))", "tensor([1.])\n"))
+    out = subprocess.run([sys.executable, "-m", "pytest", "-p", "conftest", "--nbval", "--nbval-current-env", "-q",
+                          "-p", "no:cacheprovider", "--rootdir", str(tmp_path), "a.ipynb", "b.ipynb"],
+                         cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert "1 failed, 2 passed" in out.stdout, out.stdout[-2000:]
+    assert "b.ipynb::Cell 1" in out.stdout and "NameError" in out.stdout
