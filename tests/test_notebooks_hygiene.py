@@ -81,7 +81,8 @@ def openblas_in_a_child(env=None) -> str:
     """The pinned variable and the OpenBLAS kernels (`threadpoolctl`) of a new Python process with `env`."""
     code = ("import os, numpy, sklearn.cluster, threadpoolctl; print(os.environ.get('OPENBLAS_CORETYPE'), "
             "sorted({i['architecture'] for i in threadpoolctl.threadpool_info() if i['internal_api'] == 'openblas'}))")
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout.strip()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    return out.stdout.strip()
 
 
 def test_notebook_kernels_get_the_pinned_openblas():
