@@ -94,7 +94,8 @@ def main() -> None:
         # "torch kernels": the CPU's own set, which the command line computes with (it pins none), and which decides
         # the printed digits
         "machine": {"cpu": cpu_name() or platform.machine(), "cores": len(os.sched_getaffinity(0)),
-                    "torch": torch.__version__, "torch kernels": torch.backends.cpu.get_cpu_capability(), "python": platform.python_version()},
+                    "torch": torch.__version__, "torch kernels": torch.backends.cpu.get_cpu_capability(),
+                    "python": platform.python_version()},
         "load_average": {"before": load_before, "after": os.getloadavg()},
         "runs": [{"wall_s": r["wall_s"], "peak_rss_mb": r["peak_rss_mb"]} for r in runs],
         "wall_s": {"min": min(walls), "median": statistics.median(walls), "max": max(walls)},
