@@ -96,6 +96,8 @@ def _full_ranking(text):
 
 def _models(text):
     """An argparse type: comma-separated model names of `models.NAMES`, each once."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"no model given; choose from {', '.join(models.NAMES)}")
     names = [n.strip() for n in text.split(",")]
     unknown = [n for n in names if n not in models.NAMES]
     if unknown:
@@ -134,6 +136,8 @@ def _weight_decays(text):
 
 def _seeds(text):
     """An argparse type: comma-separated seeds >= 0, each once."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("no seed given, e.g. 0 or 0,1,2")
     seeds = [_int_at_least(0)(s.strip()) for s in text.split(",")]
     if len(set(seeds)) != len(seeds):
         raise argparse.ArgumentTypeError(f"a seed is listed twice in {text!r}")

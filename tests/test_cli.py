@@ -96,6 +96,8 @@ def test_a_malformed_file_exits_2_with_one_line_naming_it(tmp_path, capsys):
 @pytest.mark.parametrize("argv, words", [
     (["--models", "man,sasrec++"], ["unknown model", "sasrec++"]),
     (["--models", "man,man"], ["twice"]),
+    (["--models", ""], ["--models", "no model given"]),
+    (["--seeds", " "], ["--seeds", "no seed given"]),
     (["--seeds", "0,x"], ["not an integer"]),
     (["--epochs", "0"], ["--epochs", ">= 1"]),
     (["--batch-size", "0"], ["--batch-size", ">= 1"]),

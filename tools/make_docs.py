@@ -121,7 +121,7 @@ def first_run() -> str:
     where = "; ".join(f"{k}: {v}" for k, v in machine.items())
     return (f"`{bench['command']}` took **{wall['median']:.0f} s** (median of {len(bench['runs'])} runs, "
             f"{wall['min']:.0f}-{wall['max']:.0f} s)\nand at most {bench['peak_rss_mb']['max']:.0f} MB of memory, all its "
-            f"processes together ({where}). It prints:\n\n```\n{bench['stdout'].rstrip()}\n```\n")
+            f"processes together (their PSS: `time -v` reports the main process alone; {where}). It prints:\n\n```\n{bench['stdout'].rstrip()}\n```\n")
 
 
 INSTALL = ROOT / "benchmarks" / "results" / "install.json"
