@@ -69,7 +69,7 @@ def test_the_first_run_blocks_from_stand_in_files(tmp_path, monkeypatch):
     monkeypatch.setattr(make_docs, "FIRST_RUN", tmp_path / "first_run.json")
     text, missing = make_docs.render("first-run")
     assert missing is None and "**80 s** (median of 3 runs, 70-95 s)" in text and "995 MB" in text
-    assert "(cpu: Test CPU; cores: 2)" in text and "```\nDomain  Metric  man\nA  AUC  0.8000\n```" in text
+    assert "; cpu: Test CPU; cores: 2)" in text and "```\nDomain  Metric  man\nA  AUC  0.8000\n```" in text
     text, missing = make_docs.render("first-run-seeds")  # the committed plain-Adam runs, 5 seeds
     assert missing is None and "A test AUC, 5 seeds (range)" in text
     assert "| `sasrec` | 0.865 ± 0.002 (0.86" in text and "| 0.807 ± 0.006 (0." in text
