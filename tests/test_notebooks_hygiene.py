@@ -114,6 +114,7 @@ def test_kernels_started_ahead_have_the_imports_loaded_but_no_name_bound(tmp_pat
              ("print(torch.ones(1))", "tensor([1.])\n"))
     out = subprocess.run([sys.executable, "-m", "pytest", "-p", "conftest", "--nbval", "--nbval-current-env", "-q",
                           "-p", "no:cacheprovider", "--rootdir", str(tmp_path), "a.ipynb", "b.ipynb"],
-                         cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+                         cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                         timeout=300)
     assert "1 failed, 2 passed" in out.stdout, out.stdout[-2000:]
     assert "b.ipynb::Cell 1" in out.stdout and "NameError" in out.stdout
