@@ -144,7 +144,7 @@ def _headerless(path: Path, lines: list[str], sep: str) -> Format:
 
 def resolve(path, format: str = "auto") -> Format:
     """The `Format` of the file: the named one, or with "auto" the one its content shows. Raises `DataError` for a
-    missing or empty file, an unknown name, or content that fits no format or two formats."""
+    missing, empty or binary file, an unknown name, or content that fits no format or two formats."""
     path = Path(path)
     if format not in NAMES:
         raise DataError(f"unknown format {format!r}; choose from {', '.join(NAMES)}")
@@ -152,9 +152,12 @@ def resolve(path, format: str = "auto") -> Format:
         raise DataError(f"{path} is a folder; give one ratings file")
     if not path.is_file():
         raise DataError(f"{path}: file not found")
+    lines = head(path)
+    if any("\x00" in line for line in lines):  # text never holds NUL bytes; binary and UTF-16 files do
+        raise DataError(f"{path}: not a text file (it holds NUL bytes); expected ratings as UTF-8 text (CSV, JSON "
+                        f"lines, 'user item'), or such a file gzipped (a UTF-16 file: convert it to UTF-8 first)")
     if format != "auto":
         return FORMATS[format]
-    lines = head(path)
     if not lines:
         raise DataError(f"{path}: empty file (expected rating rows; formats: {', '.join(FORMATS)})")
     first = lines[0]

@@ -138,6 +138,15 @@ def test_auto_refuses_content_of_no_known_format(tmp_path, content, message):
         data.load_ratings(path)
 
 
+@pytest.mark.parametrize("format", ["auto", "csv", "sasrec"])
+def test_a_binary_or_utf16_file_is_refused_as_not_text_whatever_the_format(tmp_path, format):
+    for name, content in (("bin.csv", b"\x7fELF\x02\x01\x01\x00\x00 a b\n1 2\n"),
+                          ("utf16.csv", "u1,i1,5.0,1400000000\n".encode("utf-16"))):
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(DataError, match="not a text file .*NUL bytes"):
+            formats.resolve(tmp_path / name, format)
+
+
 def test_unknown_format_name_and_missing_file(tmp_path):
     with pytest.raises(DataError, match="unknown format 'amazon2020'"):
         formats.resolve(tmp_path, "amazon2020")
