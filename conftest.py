@@ -10,12 +10,13 @@ the last bit of every sum. Every notebook therefore starts with `notebook_setup`
 the same set here, before any test computes anything.
 
 The notebooks run one after the other, each in a new kernel and with one thread, so one core idles while a notebook
-runs. `KernelsAhead` starts the next notebook's kernel on it meanwhile and imports there the libraries the
-notebooks use, so that a first cell does not wait ~2-4 s for them; every cell still runs, in order, in a kernel of
-its own.
+runs. `KernelsAhead` starts the kernels of the next two notebooks on it meanwhile and imports there the libraries
+the notebooks use, so that a first cell does not wait ~2-4 s for them; every cell still runs, in order, in a kernel
+of its own.
 """
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import NamedTuple
 
 import nbval.plugin
 import pytest
@@ -41,6 +42,13 @@ def pytest_collectstart(collector):
 AHEAD_IMPORTS = ("matplotlib.pyplot", "pandas", "torch", "mini_man.analysis", "mini_man.exercises", "mini_man.train")
 
 
+class Ahead(NamedTuple):
+    """A kernel being started ahead for a notebook run in folder `cwd`."""
+    kernel_name: str
+    cwd: str
+    kernel: Future  # of the RunningKernel
+
+
 class KernelsAhead:
     """Stands in for nbval's `RunningKernel(kernel_name, cwd, startup_timeout)`: the k-th call gets the kernel started
     for the k-th notebook of the run (`order`: their folders, which are the kernels' working folders) while earlier
@@ -52,11 +60,12 @@ class KernelsAhead:
 
     def __init__(self, order: list):
         self.order, self.calls = order, 0
-        self.started = deque()  # (kernel_name, cwd, Future of the kernel), in the order of `order`
+        self.started = deque()  # `Ahead` entries, in the order of `order`
         self.thread = ThreadPoolExecutor(1)
 
     @staticmethod
     def start(kernel_name: str, cwd: str, startup_timeout: float) -> RunningKernel:
+        """A new kernel in folder `cwd` that has imported `AHEAD_IMPORTS` (silently: no output, no history)."""
         kernel = RunningKernel(kernel_name, cwd=cwd, startup_timeout=startup_timeout)
         code = f"[__import__(m) for m in {AHEAD_IMPORTS!r}]"  # names bound only inside the comprehension
         msg_id = kernel.kc.execute(code, silent=True, store_history=False)
@@ -67,22 +76,23 @@ class KernelsAhead:
     def __call__(self, kernel_name: str, cwd: str, startup_timeout: float = 60) -> RunningKernel:
         self.calls += 1
         started = self.started.popleft() if self.started else None
-        if started and started[:2] == (kernel_name, cwd):
-            kernel = started[2].result()
+        if started and (started.kernel_name, started.cwd) == (kernel_name, cwd):
+            kernel = started.kernel.result()
         else:  # not the run foreseen: start afresh
             self.close([started, *self.started])
             self.started.clear()
             kernel = self.start(kernel_name, cwd, startup_timeout)
         for nxt in self.order[self.calls + len(self.started):self.calls + self.DEPTH]:
-            self.started.append((kernel_name, nxt, self.thread.submit(self.start, kernel_name, nxt, startup_timeout)))
+            self.started.append(Ahead(kernel_name, nxt, self.thread.submit(self.start, kernel_name, nxt,
+                                                                            startup_timeout)))
         return kernel
 
     @staticmethod
     def close(started: list) -> None:
-        """Stop the kernels started ahead that no notebook took (entries as in `started`, or None)."""
+        """Stop the kernels started ahead that no notebook took (`Ahead` entries, or None)."""
         for entry in started:
-            if entry and entry[2].exception() is None:
-                entry[2].result().stop()
+            if entry and entry.kernel.exception() is None:
+                entry.kernel.result().stop()
 
 
 @pytest.hookimpl(trylast=True)  # after -k and -m have deselected
